@@ -67,7 +67,14 @@ export type EngineEvent =
   | { type: 'price'; marketId: number; priceTicks: number; publishTimeMs: number }
   | { type: 'fundingRate'; marketId: number; ratePpm: number; fundingIndexNanoQuantumsPerLot: bigint }
   | { type: 'funding'; accountId: number; marketId: number; paidQuantums: bigint }
-  | { type: 'liquidation'; accountId: number; marketId: number; sizeLots: number; priceTicks: number; via: 'book' | 'insurance' }
+  | {
+      type: 'liquidation'
+      accountId: number
+      marketId: number
+      sizeLots: number
+      priceTicks: number
+      via: 'book' | 'insurance'
+    }
   | {
       type: 'deleverage'
       marketId: number

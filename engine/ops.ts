@@ -165,3 +165,23 @@ export interface OpContext {
   seq: number
   timestampMs: number
 }
+
+/** `CancelAllOp.marketId = null` is encoded as this value in signed messages and in the codec. */
+export const ALL_MARKETS = 0xffff_ffff
+
+/**
+ * A sequenced operation as it travels in a batch: with signatures, without recovered signers.
+ * After decoding, user ops and oracle observations carry `signer = ZERO_ADDRESS` until the
+ * caller recovers the signers from `signature` and `observationSignatures`.
+ */
+export interface SignedEntry {
+  seq: number
+  timestampMs: number
+  op: Op
+  /** 65 bytes (r ‖ s ‖ v) for user ops; null for L1, oracle and time ops. */
+  signature: Uint8Array | null
+  /** One 65-byte signature per observation, in the same order, for oracle updates; empty otherwise. */
+  observationSignatures: readonly Uint8Array[]
+}
+
+export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000' as const

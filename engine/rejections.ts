@@ -45,29 +45,37 @@ export const RejectCode = {
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode]
 
 export const rejectHint: Record<RejectCode, string> = {
-  BAD_SIGNER: 'The signature is not from the account or an agent it approved; sign with the account key or approve the agent first.',
+  BAD_SIGNER:
+    'The signature is not from the account or an agent it approved; sign with the account key or approve the agent first.',
   AGENT_EXPIRED: 'This agent approval has expired; approve the agent again with a later expiry.',
   AGENT_NOT_ALLOWED: 'Agents may only trade; sign withdrawals and agent changes with the account key.',
-  NONCE_TOO_OLD: 'The nonce is below the smallest of your recent nonces; use a fresh nonce such as the current time in milliseconds.',
+  NONCE_TOO_OLD:
+    'The nonce is below the smallest of your recent nonces; use a fresh nonce such as the current time in milliseconds.',
   NONCE_REUSED: 'This nonce was already used; sign again with a new nonce.',
-  NONCE_OUT_OF_WINDOW: 'The nonce must be a millisecond timestamp close to now; check your clock and sign again.',
+  NONCE_OUT_OF_WINDOW:
+    'The nonce must be a millisecond timestamp close to now; check your clock and sign again.',
   UNKNOWN_ACCOUNT: 'The account has never deposited; deposit collateral on L1 first.',
   BAD_AMOUNT: 'The amount must be a positive whole number of USDC quantums (10^6 = 1 USDC).',
   INSUFFICIENT_COLLATERAL: 'Not enough free collateral; withdraw less or deposit more.',
-  INSUFFICIENT_MARGIN: 'This would take the account below initial margin; reduce the size, close positions or deposit more.',
+  INSUFFICIENT_MARGIN:
+    'This would take the account below initial margin; reduce the size, close positions or deposit more.',
   ACCOUNT_LIMIT: 'The system holds the maximum number of accounts; contact the operator.',
   UNKNOWN_MARKET: 'No market has this id; list markets through the API.',
   BAD_PRICE: 'The price must be a positive whole number of ticks within the market limits.',
   BAD_SIZE: "The size must be a positive whole number of lots within the market's minimum and maximum.",
-  BAD_ORDER_TYPE: 'This combination of order type, time in force and trigger is not valid; see the order type table in the docs.',
-  DUPLICATE_CLIENT_ORDER_ID: 'An open order already uses this client order id; the earlier submission is live, do not resend.',
+  BAD_ORDER_TYPE:
+    'This combination of order type, time in force and trigger is not valid; see the order type table in the docs.',
+  DUPLICATE_CLIENT_ORDER_ID:
+    'An open order already uses this client order id; the earlier submission is live, do not resend.',
   TOO_MANY_OPEN_ORDERS: 'The account has the maximum number of open orders; cancel some first.',
   POST_ONLY_WOULD_CROSS: 'A post-only order may not take liquidity; move the price away from the other side.',
   FOK_NOT_FILLED: 'A fill-or-kill order could not fill completely at its limit; nothing was traded.',
-  REDUCE_ONLY_WOULD_INCREASE: 'A reduce-only order must shrink an open position; there is none on the other side of this order.',
+  REDUCE_ONLY_WOULD_INCREASE:
+    'A reduce-only order must shrink an open position; there is none on the other side of this order.',
   MARKET_REDUCE_ONLY: 'The oracle price is stale, so the market accepts only orders that reduce positions.',
   ORDER_EXPIRED: 'The good-til time is already past; choose a later expiry.',
-  NO_LIQUIDITY: 'No resting liquidity inside the worst-price protection; widen the protection or use a limit order.',
+  NO_LIQUIDITY:
+    'No resting liquidity inside the worst-price protection; widen the protection or use a limit order.',
   SELF_TRADE: 'The order would trade with your own resting order and was expired by self-trade prevention.',
   UNKNOWN_ORDER: 'No open order of this account has this id; it may have filled or been cancelled already.',
   ORACLE_UNKNOWN_SIGNER: 'A price observation is signed by a key outside the oracle set.',
@@ -86,7 +94,11 @@ export interface Rejection {
 }
 
 export function reject(code: RejectCode, detail?: string): Rejection {
-  return { ok: false, code, message: detail === undefined ? rejectHint[code] : `${rejectHint[code]} (${detail})` }
+  return {
+    ok: false,
+    code,
+    message: detail === undefined ? rejectHint[code] : `${rejectHint[code]} (${detail})`,
+  }
 }
 
 /**
