@@ -6,6 +6,8 @@ export const OrderStatus = {
   Open: 'open',
   /** A stop or take-profit order waiting for its trigger. */
   Untriggered: 'untriggered',
+  /** A stop or take-profit order whose trigger fired; it executes at once. */
+  Triggered: 'triggered',
   Filled: 'filled',
   Cancelled: 'cancelled',
   Expired: 'expired',

@@ -1,6 +1,90 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { INPUT, INPUT_BYTES, instantiateKeccakWasm, OUTPUT, OUTPUT_BYTES, RATE_BYTES } from './keccakWasm.ts'
+
+// Our own keccak-f in WebAssembly: the Merkle roots need millions of hashes a second, and per-call
+// wrapper cost (not the permutation) was what kept @noble/hashes and hash-wasm from that.
+const k = instantiateKeccakWasm()
+const mem = k.memory
+const CHUNK_BYTES = Math.floor(INPUT_BYTES / RATE_BYTES) * RATE_BYTES // floor: whole blocks only
+const PAIRS_PER_CALL = Math.min(INPUT_BYTES / 64, OUTPUT_BYTES / 32)
 
 /** The engine's one keccak256. Every hash in the protocol goes through here, so the implementation can change in one place. */
 export function keccak256(data: Uint8Array): Uint8Array {
-  return keccak_256(data)
+  const length = data.length
+  if (length < CHUNK_BYTES) {
+    // floor, plus one: the padding starts a block of its own when the message fills one exactly.
+    const blocks = Math.floor(length / RATE_BYTES) + 1
+    const end = INPUT + blocks * RATE_BYTES
+    mem.set(data, INPUT)
+    mem.fill(0, INPUT + length, end)
+    mem[INPUT + length] = 0x01
+    mem[end - 1]! |= 0x80
+    k.hashBlocks(INPUT, blocks, OUTPUT)
+    return mem.slice(OUTPUT, OUTPUT + 32)
+  }
+  mem.fill(0, 0, 200)
+  let offset = 0
+  while (length - offset >= CHUNK_BYTES) {
+    mem.set(data.subarray(offset, offset + CHUNK_BYTES), INPUT)
+    k.absorb(INPUT, CHUNK_BYTES / RATE_BYTES)
+    offset += CHUNK_BYTES
+  }
+  const rest = length - offset
+  // floor, plus one, as above.
+  const blocks = Math.floor(rest / RATE_BYTES) + 1
+  mem.set(data.subarray(offset), INPUT)
+  mem.fill(0, INPUT + rest, INPUT + blocks * RATE_BYTES)
+  mem[INPUT + rest] = 0x01
+  mem[INPUT + blocks * RATE_BYTES - 1]! |= 0x80
+  k.absorb(INPUT, blocks)
+  return mem.slice(0, 32)
+}
+
+/** keccak256(keccak256(data)): the double hash of protocol leaves, without a round trip of the inner digest. */
+export function keccak256Twice(data: Uint8Array): Uint8Array {
+  if (data.length === 96) {
+    mem.set(data, INPUT)
+    k.hash96(INPUT, 1, OUTPUT)
+  } else {
+    mem.set(keccak256(data), OUTPUT)
+  }
+  k.hash32(OUTPUT, 1, OUTPUT + 32)
+  return mem.slice(OUTPUT + 32, OUTPUT + 64)
+}
+
+/** keccak256(left ‖ right) without building the concatenation. */
+export function keccak256Pair(left: Uint8Array, right: Uint8Array): Uint8Array {
+  if (left.length !== 32 || right.length !== 32) {
+    const both = new Uint8Array(left.length + right.length)
+    both.set(left)
+    both.set(right, left.length)
+    return keccak256(both)
+  }
+  mem.set(left, INPUT)
+  mem.set(right, INPUT + 32)
+  k.hash64(INPUT, 1, OUTPUT)
+  return mem.slice(OUTPUT, OUTPUT + 32)
+}
+
+/**
+ * Hashes `count` consecutive 64-byte messages of `src`, starting at byte `srcOffset`, and writes the
+ * 32-byte digests consecutively into `dst` from byte `dstOffset`. One Merkle level in one call.
+ */
+export function keccak256PairsInto(
+  src: Uint8Array,
+  srcOffset: number,
+  count: number,
+  dst: Uint8Array,
+  dstOffset: number,
+): void {
+  if (srcOffset < 0 || srcOffset + 64 * count > src.length || dstOffset < 0 || dstOffset + 32 * count > dst.length) {
+    throw new RangeError('keccak256PairsInto: range outside the buffers')
+  }
+  for (let done = 0; done < count; ) {
+    const n = Math.min(count - done, PAIRS_PER_CALL)
+    const s = srcOffset + 64 * done
+    mem.set(src.subarray(s, s + 64 * n), INPUT)
+    k.hash64(INPUT, n, OUTPUT)
+    dst.set(mem.subarray(OUTPUT, OUTPUT + 32 * n), dstOffset + 32 * done)
+    done += n
+  }
 }

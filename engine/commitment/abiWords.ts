@@ -1,0 +1,66 @@
+import type { Address } from 'viem'
+
+/**
+ * Writers for 32-byte ABI words (the head encoding of static types in `abi.encode`), straight into a
+ * caller's buffer. Hand-written because leaves are built a million at a time; tests check them against
+ * viem's encodeAbiParameters.
+ */
+
+const MAX_UINT256 = (1n << 256n) - 1n
+const MASK_64 = (1n << 64n) - 1n
+
+function hexNibble(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48 // 0-9
+  if (code >= 97 && code <= 102) return code - 87 // a-f
+  if (code >= 65 && code <= 70) return code - 55 // A-F
+  return -1
+}
+
+/** `address`: 12 zero bytes, then the 20 address bytes. Case is ignored (no checksum check). */
+export function writeAddressWord(buf: Uint8Array, offset: number, address: Address): void {
+  if (address.length !== 42 || address.charCodeAt(0) !== 48 || (address.charCodeAt(1) | 32) !== 120) {
+    throw new Error(`commitment: not a 20-byte hex address: ${address}`)
+  }
+  buf.fill(0, offset, offset + 12)
+  for (let i = 0; i < 20; i++) {
+    const hi = hexNibble(address.charCodeAt(2 + 2 * i))
+    const lo = hexNibble(address.charCodeAt(3 + 2 * i))
+    if (hi < 0 || lo < 0) throw new Error(`commitment: not a 20-byte hex address: ${address}`)
+    buf[offset + 12 + i] = (hi << 4) | lo
+  }
+}
+
+/** `uint256`: big-endian. Throws outside [0, 2^256): a value the protocol cannot represent is a broken invariant. */
+export function writeUint256Word(view: DataView, offset: number, value: bigint): void {
+  if (value < 0n || value > MAX_UINT256) throw new Error(`commitment: uint256 out of range: ${value}`)
+  if (value <= MASK_64) {
+    // The common case: one bigint conversion instead of four.
+    view.setBigUint64(offset, 0n)
+    view.setBigUint64(offset + 8, 0n)
+    view.setBigUint64(offset + 16, 0n)
+    view.setBigUint64(offset + 24, value)
+    return
+  }
+  view.setBigUint64(offset, value >> 192n)
+  view.setBigUint64(offset + 8, (value >> 128n) & MASK_64)
+  view.setBigUint64(offset + 16, (value >> 64n) & MASK_64)
+  view.setBigUint64(offset + 24, value & MASK_64)
+}
+
+/** `uint256` from a safe non-negative integer. */
+export function writeUint256WordFromNumber(view: DataView, offset: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`commitment: not a safe uint: ${value}`)
+  view.setUint32(offset, 0)
+  view.setUint32(offset + 4, 0)
+  view.setBigUint64(offset + 8, 0n)
+  view.setBigUint64(offset + 16, 0n)
+  // Split at 2^32: exact, since value < 2^53 (floor division by a power of two).
+  view.setUint32(offset + 24, Math.floor(value / 0x1_0000_0000))
+  view.setUint32(offset + 28, value >>> 0)
+}
+
+/** `bytes32`: the 32 bytes as they are. */
+export function writeBytes32Word(buf: Uint8Array, offset: number, bytes: Uint8Array): void {
+  if (bytes.length !== 32) throw new Error(`commitment: bytes32 must be 32 bytes, got ${bytes.length}`)
+  buf.set(bytes, offset)
+}

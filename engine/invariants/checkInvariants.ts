@@ -1,0 +1,298 @@
+import { Side } from '../ops.ts'
+import { EngineInvariantError } from '../rejections.ts'
+import { accountRisk } from '../risk/margin.ts'
+import { isTriggerKind } from '../snapshot/snapshotFormat.ts'
+import type { Account } from '../state/account.ts'
+import type { EngineState } from '../state/engineState.ts'
+
+export const Invariant = {
+  /** Σ equity (insurance fund included) + fees <= deposits − withdrawals, with at most the rounding slack. */
+  Conservation: 'conservation',
+  /** Long lots = short lots = market.openInterestLots, in every market. */
+  OpenInterest: 'openInterest',
+  /** market.holders is exactly the accounts with a non-zero position (the commitment relies on it). */
+  Holders: 'holders',
+  /** Best bid < best ask whenever both sides rest. */
+  CrossedBook: 'crossedBook',
+  /** No account, the insurance fund included, has negative equity at mark. */
+  NegativeEquity: 'negativeEquity',
+  /** AccountMarket.openBidLots / openAskLots / openOrderCount equal the sums over the account's orders. */
+  OrderExposure: 'orderExposure',
+  /** ordersById, account.orders, clientOrderIds, the books and the untriggered sets agree. */
+  OrderIndex: 'orderIndex',
+  /**
+   * Within a price level, orders queue in ascending order id. The commitment and the snapshot rebuild
+   * books from (price, order id) alone, so any other queue order would not survive a restore.
+   */
+  BookPriority: 'bookPriority',
+  /** The book's own structure (links, level totals, sort order). */
+  BookStructure: 'bookStructure',
+  /** accounts[i].accountId = i, accountIdByAddress agrees, markets[i].config.marketId = i. */
+  Indexes: 'indexes',
+} as const
+export type Invariant = (typeof Invariant)[keyof typeof Invariant]
+
+export interface InvariantViolation {
+  invariant: Invariant
+  details: string
+}
+
+export interface CheckInvariantsOptions {
+  /**
+   * Conservation slack allowed beyond one quantum per open position (pending funding rounds against each
+   * position by less than one quantum). Default 0.
+   */
+  extraSlackQuantums?: bigint
+}
+
+interface MarketTally {
+  longLots: number
+  shortLots: number
+  holders: number
+  restingOrders: number
+  untriggeredOrders: number
+}
+
+function checkAccountOrders(
+  state: EngineState,
+  account: Account,
+  tallies: MarketTally[],
+  out: InvariantViolation[],
+): number {
+  const id = account.accountId
+  const markets = state.markets
+  const orders = account.orders
+  const bid = new Array<number>(markets.length).fill(0)
+  const ask = new Array<number>(markets.length).fill(0)
+  const count = new Array<number>(markets.length).fill(0)
+  let seen = 0
+  let withClientId = 0
+  if (orders !== null) {
+    let lastId = 0
+    for (const [key, o] of orders) {
+      seen++
+      const where = `account ${id} order ${key}`
+      if (key !== o.orderId || o.accountId !== id) {
+        out.push({ invariant: Invariant.OrderIndex, details: `${where}: keyed or owned wrongly` })
+        continue
+      }
+      if (o.orderId <= lastId) {
+        out.push({ invariant: Invariant.OrderIndex, details: `${where}: account.orders not in order-id order` })
+      }
+      lastId = o.orderId
+      if (o.orderId >= state.nextOrderId) {
+        out.push({ invariant: Invariant.OrderIndex, details: `${where}: id >= nextOrderId ${state.nextOrderId}` })
+      }
+      if (state.ordersById.get(o.orderId) !== o) {
+        out.push({ invariant: Invariant.OrderIndex, details: `${where}: missing from ordersById` })
+      }
+      if (!(Number.isSafeInteger(o.remainingLots) && o.remainingLots > 0)) {
+        out.push({ invariant: Invariant.OrderIndex, details: `${where}: remainingLots ${o.remainingLots}` })
+      }
+      if (o.clientOrderId !== 0n) {
+        withClientId++
+        if (account.clientOrderIds?.get(o.clientOrderId) !== o) {
+          out.push({ invariant: Invariant.OrderIndex, details: `${where}: missing from clientOrderIds` })
+        }
+      }
+      const market = markets[o.marketId]
+      if (market === undefined) {
+        out.push({ invariant: Invariant.OrderIndex, details: `${where}: unknown market ${o.marketId}` })
+        continue
+      }
+      count[o.marketId]!++
+      const tally = tallies[o.marketId]!
+      if (isTriggerKind(o.kind) && !o.triggered) {
+        tally.untriggeredOrders++
+        if (market.untriggered.get(o.orderId) !== o || o.level !== null) {
+          out.push({ invariant: Invariant.OrderIndex, details: `${where}: untriggered but not (only) in untriggered` })
+        }
+      } else {
+        tally.restingOrders++
+        if (o.level === null || market.untriggered.has(o.orderId)) {
+          out.push({ invariant: Invariant.OrderIndex, details: `${where}: should rest in the book` })
+        }
+        if (o.side === Side.Buy) bid[o.marketId]! += o.remainingLots
+        else ask[o.marketId]! += o.remainingLots
+      }
+    }
+  }
+  const clientIds = account.clientOrderIds === null ? 0 : account.clientOrderIds.size
+  if (clientIds !== withClientId) {
+    out.push({
+      invariant: Invariant.OrderIndex,
+      details: `account ${id}: ${clientIds} client order ids for ${withClientId} orders that have one`,
+    })
+  }
+  for (let m = 0; m < markets.length; m++) {
+    const am = account.markets[m]
+    const actualBid = am?.openBidLots ?? 0
+    const actualAsk = am?.openAskLots ?? 0
+    const actualCount = am?.openOrderCount ?? 0
+    if (actualBid !== bid[m] || actualAsk !== ask[m] || actualCount !== count[m]) {
+      out.push({
+        invariant: Invariant.OrderExposure,
+        details:
+          `account ${id} market ${m}: bid/ask/count ${actualBid}/${actualAsk}/${actualCount}, ` +
+          `orders say ${bid[m]}/${ask[m]}/${count[m]}`,
+      })
+    }
+  }
+  return seen
+}
+
+function checkBooks(state: EngineState, tallies: MarketTally[], out: InvariantViolation[]): void {
+  for (const market of state.markets) {
+    const m = market.config.marketId
+    const book = market.book
+    const bid = book.bestBidTicks()
+    const ask = book.bestAskTicks()
+    if (bid !== 0 && ask !== 0 && bid >= ask) {
+      out.push({ invariant: Invariant.CrossedBook, details: `market ${m}: bid ${bid} >= ask ${ask}` })
+    }
+    const structure = book.checkInvariants()
+    if (structure !== null) out.push({ invariant: Invariant.BookStructure, details: `market ${m}: ${structure}` })
+    let resting = 0
+    for (const side of [Side.Buy, Side.Sell]) {
+      let lastPrice = -1
+      let lastId = -1
+      for (const o of book.ordersInPriority(side)) {
+        resting++
+        if (state.ordersById.get(o.orderId) !== o || o.marketId !== m || o.side !== side) {
+          out.push({ invariant: Invariant.OrderIndex, details: `market ${m}: book holds stray order ${o.orderId}` })
+        }
+        if (o.priceTicks === lastPrice && o.orderId <= lastId) {
+          out.push({
+            invariant: Invariant.BookPriority,
+            details: `market ${m} price ${o.priceTicks}: order ${o.orderId} queued after ${lastId}`,
+          })
+        }
+        lastPrice = o.priceTicks
+        lastId = o.orderId
+      }
+    }
+    const tally = tallies[m]!
+    if (resting !== tally.restingOrders || book.size !== resting) {
+      out.push({
+        invariant: Invariant.OrderIndex,
+        details: `market ${m}: book holds ${resting} (size ${book.size}), accounts have ${tally.restingOrders} resting`,
+      })
+    }
+    for (const [key, o] of market.untriggered) {
+      if (key !== o.orderId || state.ordersById.get(key) !== o || o.marketId !== m) {
+        out.push({ invariant: Invariant.OrderIndex, details: `market ${m}: stray untriggered order ${key}` })
+      }
+    }
+    if (market.untriggered.size !== tally.untriggeredOrders) {
+      out.push({
+        invariant: Invariant.OrderIndex,
+        details: `market ${m}: ${market.untriggered.size} untriggered, accounts have ${tally.untriggeredOrders}`,
+      })
+    }
+  }
+}
+
+/**
+ * Every invariant the engine keeps, checked from scratch in O(accounts × markets + orders). Returns the
+ * violations (empty when all hold); never throws on a broken state.
+ */
+export function checkInvariants(state: EngineState, options?: CheckInvariantsOptions): InvariantViolation[] {
+  const out: InvariantViolation[] = []
+  const markets = state.markets
+  const tallies: MarketTally[] = markets.map(() => ({
+    longLots: 0,
+    shortLots: 0,
+    holders: 0,
+    restingOrders: 0,
+    untriggeredOrders: 0,
+  }))
+  markets.forEach((market, i) => {
+    if (market.config.marketId !== i) {
+      out.push({ invariant: Invariant.Indexes, details: `markets[${i}] has id ${market.config.marketId}` })
+    }
+  })
+
+  let equitySum = 0n
+  let positions = 0
+  let ordersSeen = 0
+  const accounts = state.accounts
+  for (let i = 0; i < accounts.length; i++) {
+    const account = accounts[i]!
+    const id = account.accountId
+    if (id !== i || state.accountIdByAddress.get(account.address) !== i) {
+      out.push({ invariant: Invariant.Indexes, details: `accounts[${i}] has id ${id} or is not indexed by address` })
+    }
+    const equity = accountRisk(state, account).equityQuantums
+    equitySum += equity
+    if (equity < 0n) out.push({ invariant: Invariant.NegativeEquity, details: `account ${id}: equity ${equity}` })
+
+    for (let m = 0; m < account.markets.length; m++) {
+      const am = account.markets[m]
+      if (am === undefined) continue
+      const tally = tallies[m]
+      if (tally === undefined) {
+        out.push({ invariant: Invariant.Indexes, details: `account ${id}: entry for unknown market ${m}` })
+        continue
+      }
+      const size = am.sizeLots
+      const isHolder = markets[m]!.holders.has(id)
+      if (size !== 0) {
+        positions++
+        tally.holders++
+        if (size > 0) tally.longLots += size
+        else tally.shortLots -= size
+      }
+      if ((size !== 0) !== isHolder) {
+        out.push({ invariant: Invariant.Holders, details: `market ${m}: account ${id} size ${size}, holder ${isHolder}` })
+      }
+    }
+    ordersSeen += checkAccountOrders(state, account, tallies, out)
+  }
+  if (state.ordersById.size !== ordersSeen) {
+    out.push({
+      invariant: Invariant.OrderIndex,
+      details: `ordersById has ${state.ordersById.size} orders, accounts ${ordersSeen}`,
+    })
+  }
+
+  for (const market of markets) {
+    const m = market.config.marketId
+    const tally = tallies[m]
+    if (tally === undefined) continue
+    if (tally.longLots !== tally.shortLots || tally.longLots !== market.openInterestLots) {
+      out.push({
+        invariant: Invariant.OpenInterest,
+        details: `market ${m}: long ${tally.longLots}, short ${tally.shortLots}, openInterestLots ${market.openInterestLots}`,
+      })
+    }
+    if (market.holders.size !== tally.holders) {
+      out.push({
+        invariant: Invariant.Holders,
+        details: `market ${m}: ${market.holders.size} holders, ${tally.holders} positions`,
+      })
+    }
+  }
+  checkBooks(state, tallies, out)
+
+  const claims = equitySum + state.feesQuantums
+  const backing = state.totalDepositedQuantums - state.totalWithdrawnQuantums
+  const slack = backing - claims
+  const allowed = BigInt(positions) + (options?.extraSlackQuantums ?? 0n)
+  if (slack < 0n || slack > allowed) {
+    out.push({
+      invariant: Invariant.Conservation,
+      details:
+        `equity ${equitySum} + fees ${state.feesQuantums} vs deposits − withdrawals ${backing}: ` +
+        `slack ${slack}, allowed 0..${allowed}`,
+    })
+  }
+  return out
+}
+
+/** Throws `EngineInvariantError` naming the first broken invariant and listing every violation. */
+export function assertInvariants(state: EngineState, options?: CheckInvariantsOptions): void {
+  const violations = checkInvariants(state, options)
+  const first = violations[0]
+  if (first === undefined) return
+  throw new EngineInvariantError(first.invariant, violations.map((v) => `${v.invariant}: ${v.details}`).join('; '))
+}

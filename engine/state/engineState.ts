@@ -1,0 +1,77 @@
+import type { Address } from 'viem'
+import type { Order } from '../book/order.ts'
+import type { EngineConfig } from '../config.ts'
+import { ZERO_ADDRESS } from '../ops.ts'
+import { LiquidationIndex } from '../risk/liquidationIndex.ts'
+import { Account } from './account.ts'
+import { MarketState } from './marketState.ts'
+
+/** A withdrawal made in the current batch; the batch's withdrawals tree commits to these in order. */
+export interface PendingWithdrawal {
+  accountId: number
+  account: Address
+  amountQuantums: bigint
+  forced: boolean
+}
+
+/** Account 0 is the insurance fund. It has no L1 owner, never signs, and is never liquidated. */
+export const INSURANCE_FUND_ACCOUNT_ID = 0
+
+/**
+ * The whole engine state. Everything here is committed by the state root (see commitment/),
+ * except the derived indexes (`ordersById`, `accountIdByAddress`, `marketByOracleId`, `dirtyAccounts`,
+ * the expiry queue), which are rebuilt from committed data on restore.
+ */
+export class EngineState {
+  readonly config: EngineConfig
+  /** Sequence number of the last applied operation; 0 before the first. */
+  seq = 0
+  /** Sequenced time of the last applied operation. */
+  timestampMs = 0
+  readonly accounts: Account[] = []
+  readonly accountIdByAddress = new Map<Address, number>()
+  readonly markets: MarketState[]
+  readonly marketByOracleId = new Map<number, MarketState>()
+  readonly ordersById = new Map<number, Order>()
+  nextOrderId = 1
+  /** Protocol fee pool: taker fees minus maker rebates. */
+  feesQuantums = 0n
+  totalDepositedQuantums = 0n
+  totalWithdrawnQuantums = 0n
+  /** Index of the next L1 inbox item to consume. Items are consumed strictly in order. */
+  inboxConsumed = 0
+  /** Withdrawals since the last sealed batch, in order. */
+  pendingWithdrawals: PendingWithdrawal[] = []
+  /** Accounts whose leaf must be recomputed at the next root. */
+  readonly dirtyAccounts = new Set<number>()
+  /** GTT orders as (expiresAtMs, orderId) pairs, kept sorted ascending; cancelled entries are skipped lazily. */
+  expiryQueue: { expiresAtMs: number; orderId: number }[] = []
+  /** Derived: finds accounts a price or funding move may have put below maintenance margin. */
+  readonly liquidationIndex: LiquidationIndex
+  /**
+   * Derived: accounts within rounding slack of maintenance margin that the index cannot hold;
+   * rechecked after every price or funding move.
+   */
+  readonly edgeAccounts = new Set<number>()
+
+  constructor(config: EngineConfig) {
+    this.config = config
+    this.markets = config.markets.map((m) => new MarketState(m))
+    this.liquidationIndex = new LiquidationIndex(this.markets.length)
+    for (const m of this.markets) this.marketByOracleId.set(m.config.oracleId, m)
+    const fund = new Account(INSURANCE_FUND_ACCOUNT_ID, ZERO_ADDRESS)
+    this.accounts.push(fund)
+    // A deposit to the zero address tops up the insurance fund.
+    this.accountIdByAddress.set(ZERO_ADDRESS, INSURANCE_FUND_ACCOUNT_ID)
+    this.dirtyAccounts.add(INSURANCE_FUND_ACCOUNT_ID)
+  }
+
+  get insuranceFund(): Account {
+    return this.accounts[INSURANCE_FUND_ACCOUNT_ID]!
+  }
+
+  accountByAddress(address: Address): Account | undefined {
+    const id = this.accountIdByAddress.get(address)
+    return id === undefined ? undefined : this.accounts[id]
+  }
+}

@@ -1,0 +1,328 @@
+import { CancelReason } from '../events.ts'
+import { OrderKind, SelfTradePrevention, Side, TimeInForce } from '../ops.ts'
+import { applyFill } from '../positions/applyFill.ts'
+import { type AccountRisk, accountRisk, isLiquidatable, tieredMarginQuantums } from '../risk/margin.ts'
+import type { Account } from '../state/account.ts'
+import { INSURANCE_FUND_ACCOUNT_ID } from '../state/engineState.ts'
+import type { MarketState } from '../state/marketState.ts'
+import { divCeil, divFloor, MAX_PRICE_TICKS, PPM_BIG } from '../units.ts'
+import { cancelAllOrders } from './cancelOrder.ts'
+import type { Tx } from './context.ts'
+import { executeOrder } from './executeOrder.ts'
+
+/** Rounds of re-checking after liquidations touched further accounts; a cascade deeper than this is finished by the next operation. */
+const MAX_ROUNDS = 64
+/** Attempts to reduce one position through the book before the backstop takes over. */
+const BOOK_ATTEMPTS = 3
+
+/** After a price or funding-index move: queue every account the index says may have crossed, and the edge accounts. */
+export function collectCrossed(tx: Tx, market: MarketState): void {
+  const state = tx.state
+  for (const id of state.liquidationIndex.takeCrossed(state, market.config.marketId)) tx.touched.add(id)
+  for (const id of state.edgeAccounts) tx.touched.add(id)
+}
+
+/**
+ * Checks every touched account, in ascending account id, liquidating those below maintenance margin and
+ * re-indexing the rest; repeats while liquidations touch further accounts. The result is the same
+ * whatever the index returned, as long as it missed no account at risk: that keeps replay independent
+ * of the index, which is not part of the state.
+ */
+export function runLiquidations(tx: Tx): void {
+  for (let round = 0; round < MAX_ROUNDS && tx.touched.size > 0; round++) {
+    const ids = [...tx.touched].sort((a, b) => a - b)
+    tx.touched.clear()
+    for (const id of ids) checkAccount(tx, id)
+  }
+}
+
+function checkAccount(tx: Tx, accountId: number): void {
+  if (accountId === INSURANCE_FUND_ACCOUNT_ID) return
+  const state = tx.state
+  const account = state.accounts[accountId]!
+  if (!account.hasPositions()) {
+    state.liquidationIndex.remove(accountId)
+    state.edgeAccounts.delete(accountId)
+    return
+  }
+  const risk = accountRisk(state, account)
+  if (isLiquidatable(risk)) {
+    liquidateAccount(tx, account, risk)
+    reindex(tx, account)
+    return
+  }
+  if (state.liquidationIndex.update(state, account, risk)) state.edgeAccounts.add(accountId)
+  else state.edgeAccounts.delete(accountId)
+}
+
+function reindex(tx: Tx, account: Account): void {
+  const state = tx.state
+  if (!account.hasPositions()) {
+    state.liquidationIndex.remove(account.accountId)
+    state.edgeAccounts.delete(account.accountId)
+    return
+  }
+  if (state.liquidationIndex.update(state, account, accountRisk(state, account))) state.edgeAccounts.add(account.accountId)
+  else state.edgeAccounts.delete(account.accountId)
+}
+
+/**
+ * The price at which closing the whole position in `market`, paying the liquidation fee, leaves the
+ * account at zero equity. A sell limit rounds up and a buy limit rounds down, so a liquidation fill is
+ * never worse for the account than bankruptcy. 0 when no positive price qualifies.
+ */
+export function bankruptcyPriceTicks(equityQuantums: bigint, sizeLots: number, market: MarketState): number {
+  const q = market.config.quantumsPerLotTick
+  const mark = BigInt(market.markPriceTicks)
+  const fee = BigInt(market.config.liquidationFeePpm)
+  const absSize = BigInt(sizeLots < 0 ? -sizeLots : sizeLots)
+  let price: bigint
+  if (sizeLots > 0) {
+    price = divCeil((mark * absSize * q - equityQuantums) * PPM_BIG, absSize * q * (PPM_BIG - fee))
+    if (price < 1n) price = 1n
+  } else {
+    price = divFloor((mark * absSize * q + equityQuantums) * PPM_BIG, absSize * q * (PPM_BIG + fee))
+    if (price < 1n) return 0
+  }
+  return price > BigInt(MAX_PRICE_TICKS) ? MAX_PRICE_TICKS : Number(price)
+}
+
+/**
+ * Lots to close in one market so that, at the mark, maintenance margin falls to equity: each lot closed
+ * frees its maintenance margin but costs its liquidation fee, so the deficit is divided by the
+ * difference; a tenth more covers slippage; rounded up.
+ */
+function lotsToRestore(risk: AccountRisk, sizeLots: number, market: MarketState): number {
+  const absSize = sizeLots < 0 ? -sizeLots : sizeLots
+  const notional = BigInt(absSize) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick
+  const freed = tieredMarginQuantums(market.config.marginTiers, notional, true) - divCeil(notional * BigInt(market.config.liquidationFeePpm), PPM_BIG)
+  if (freed <= 0n) return absSize
+  const deficit = risk.maintenanceMarginQuantums - risk.equityQuantums
+  const lots = divCeil(BigInt(absSize) * deficit * 11n, freed * 10n)
+  return lots >= BigInt(absSize) ? absSize : lots < 1n ? 1 : Number(lots)
+}
+
+/** Markets where the account holds a position, in ascending market id. */
+function positionMarkets(tx: Tx, account: Account): MarketState[] {
+  const out: MarketState[] = []
+  for (let i = 0; i < account.markets.length; i++) {
+    const am = account.markets[i]
+    if (am !== undefined && am.sizeLots !== 0) out.push(tx.state.markets[i]!)
+  }
+  return out
+}
+
+/**
+ * The liquidation sequence (docs/protocol.md, "Liquidation"):
+ * 1. cancel all of the account's orders;
+ * 2. per market, in id order: reduce through the book with IOC orders limited to the bankruptcy price,
+ *    until the account is back above maintenance margin;
+ * 3. whatever remains goes to the insurance fund at the bankruptcy price, if the fund stays above its
+ *    own maintenance margin afterwards;
+ * 4. otherwise the remaining positions are auto-deleveraged against the opposite positions, ranked.
+ */
+export function liquidateAccount(tx: Tx, account: Account, risk: AccountRisk): void {
+  cancelAllOrders(tx, account, null, CancelReason.Liquidation)
+  for (const market of positionMarkets(tx, account)) {
+    const am = account.market(market.config.marketId)
+    for (let attempt = 0; attempt < BOOK_ATTEMPTS; attempt++) {
+      if (!isLiquidatable(risk) || am.sizeLots === 0) break
+      const limit = bankruptcyPriceTicks(risk.equityQuantums, am.sizeLots, market)
+      if (limit === 0) break
+      const before = am.sizeLots
+      executeOrder(tx, {
+        account,
+        market,
+        side: before > 0 ? Side.Sell : Side.Buy,
+        kind: OrderKind.Market,
+        tif: TimeInForce.IOC,
+        limitPriceTicks: limit,
+        sizeLots: lotsToRestore(risk, before, market),
+        reduceOnly: true,
+        postOnly: false,
+        stp: SelfTradePrevention.ExpireMaker,
+        clientOrderId: 0n,
+        expiresAtMs: 0,
+        triggerPriceTicks: 0,
+        liquidation: true,
+        orderId: 0,
+        replacing: null,
+      })
+      const closed = before - am.sizeLots
+      risk = accountRisk(tx.state, account)
+      if (closed === 0) break
+      tx.events.push({
+        type: 'liquidation',
+        accountId: account.accountId,
+        marketId: market.config.marketId,
+        sizeLots: closed,
+        priceTicks: limit,
+        via: 'book',
+      })
+    }
+    if (!isLiquidatable(risk)) return
+  }
+  if (!isLiquidatable(risk)) return
+  if (!insuranceTakeover(tx, account, risk)) deleverage(tx, account, risk)
+}
+
+/** Moves a whole position from one account to another at the mark price, fee-free. */
+function transferAtMark(tx: Tx, from: Account, to: Account, market: MarketState, lots: number): void {
+  const notional = BigInt(lots) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick
+  applyFill(tx.state, from, market, -lots, -notional, 0n, tx.events)
+  applyFill(tx.state, to, market, lots, notional, 0n, tx.events)
+}
+
+/**
+ * Step 3. Taking the positions at the mark and then settling the account's remaining equity E into the
+ * fund is the same as taking them at the joint bankruptcy price; it is exact and needs no division.
+ */
+function insuranceTakeover(tx: Tx, account: Account, risk: AccountRisk): boolean {
+  const state = tx.state
+  const fund = state.insuranceFund
+  const fundRisk = accountRisk(state, fund)
+  let fundMm = 0n
+  for (let i = 0; i < state.markets.length; i++) {
+    const market = state.markets[i]!
+    const size = (fund.markets[i]?.sizeLots ?? 0) + (account.markets[i]?.sizeLots ?? 0)
+    const notional = BigInt(size < 0 ? -size : size) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick
+    fundMm += tieredMarginQuantums(market.config.marginTiers, notional, true)
+  }
+  const fundEquityAfter = fundRisk.equityQuantums + risk.equityQuantums
+  if (fundEquityAfter < fundMm || fundEquityAfter < 0n) return false
+  for (const market of positionMarkets(tx, account)) {
+    const size = account.market(market.config.marketId).sizeLots
+    transferAtMark(tx, account, fund, market, size)
+    tx.events.push({
+      type: 'liquidation',
+      accountId: account.accountId,
+      marketId: market.config.marketId,
+      sizeLots: size < 0 ? -size : size,
+      priceTicks: market.markPriceTicks,
+      via: 'insurance',
+    })
+  }
+  settleRemainder(tx, account, fund)
+  return true
+}
+
+/** After its positions are gone, the account's collateral (its equity, of either sign) goes to the fund. */
+function settleRemainder(tx: Tx, account: Account, fund: Account): void {
+  const remainder = account.collateralQuantums
+  account.collateralQuantums = 0n
+  fund.collateralQuantums += remainder
+  tx.state.dirtyAccounts.add(account.accountId)
+  tx.state.dirtyAccounts.add(fund.accountId)
+  tx.events.push({ type: 'collateral', accountId: account.accountId, collateralQuantums: 0n })
+  tx.events.push({ type: 'collateral', accountId: fund.accountId, collateralQuantums: fund.collateralQuantums })
+}
+
+interface Candidate {
+  account: Account
+  absLots: number
+  /** Unrealized PnL and |cost basis| of the position, equity and position notional of the account. */
+  pnl: bigint
+  basis: bigint
+  equity: bigint
+  notional: bigint
+}
+
+/**
+ * The ranking: profitable positions first; among them, higher (PnL / |cost basis|) × (notional / equity)
+ * first, that is return on the position times the account's leverage in it; then the rest by PnL,
+ * highest first; ties by ascending account id.
+ */
+export function compareCandidates(a: Candidate, b: Candidate): number {
+  const aProfit = a.pnl > 0n && a.equity > 0n && a.basis > 0n
+  const bProfit = b.pnl > 0n && b.equity > 0n && b.basis > 0n
+  if (aProfit !== bProfit) return aProfit ? -1 : 1
+  if (aProfit) {
+    const left = a.pnl * a.notional * b.basis * b.equity
+    const right = b.pnl * b.notional * a.basis * a.equity
+    if (left !== right) return left > right ? -1 : 1
+  } else if (a.pnl !== b.pnl) {
+    return a.pnl > b.pnl ? -1 : 1
+  }
+  return a.account.accountId - b.account.accountId
+}
+
+/**
+ * Step 4. Each remaining position closes against opposite positions in ranking order, at the mark; the
+ * account's remaining equity then settles: a surplus goes to the fund, a deficit is shared by the
+ * counterparties in proportion to the notional each took (rounded down, the last quantums of the
+ * remainder going one each to the highest ranked), which is the same as trading at the bankruptcy price.
+ */
+function deleverage(tx: Tx, account: Account, _risk: AccountRisk): void {
+  const state = tx.state
+  const takers: { account: Account; notional: bigint }[] = []
+  for (const market of positionMarkets(tx, account)) {
+    const marketId = market.config.marketId
+    const size = account.market(marketId).sizeLots
+    const mark = BigInt(market.markPriceTicks)
+    const q = market.config.quantumsPerLotTick
+    const candidates: Candidate[] = []
+    for (const holderId of market.holders) {
+      const holder = state.accounts[holderId]!
+      const hs = holder.markets[marketId]!.sizeLots
+      if (holderId === account.accountId || Math.sign(hs) === Math.sign(size)) continue
+      const absLots = hs < 0 ? -hs : hs
+      const am = holder.markets[marketId]!
+      const notional = BigInt(absLots) * mark * q
+      candidates.push({
+        account: holder,
+        absLots,
+        pnl: BigInt(hs) * mark * q - am.costBasisQuantums,
+        basis: am.costBasisQuantums < 0n ? -am.costBasisQuantums : am.costBasisQuantums,
+        equity: accountRisk(state, holder).equityQuantums,
+        notional,
+      })
+    }
+    candidates.sort(compareCandidates)
+    let remaining = size < 0 ? -size : size
+    for (const c of candidates) {
+      if (remaining === 0) break
+      const lots = c.absLots < remaining ? c.absLots : remaining
+      remaining -= lots
+      // The counterparty reduces its position; the liquidated account reduces its own.
+      transferAtMark(tx, account, c.account, market, size > 0 ? lots : -lots)
+      takers.push({ account: c.account, notional: BigInt(lots) * mark * q })
+      tx.touched.add(c.account.accountId)
+      tx.events.push({
+        type: 'deleverage',
+        marketId,
+        liquidatedAccountId: account.accountId,
+        counterpartyAccountId: c.account.accountId,
+        sizeLots: lots,
+        priceTicks: market.markPriceTicks,
+      })
+    }
+  }
+  const remainder = account.collateralQuantums
+  if (remainder >= 0n || takers.length === 0) {
+    settleRemainder(tx, account, state.insuranceFund)
+    return
+  }
+  const deficit = -remainder
+  let total = 0n
+  for (const t of takers) total += t.notional
+  let assigned = 0n
+  const shares = takers.map((t) => {
+    // Rounded down; the remainder is handed out below.
+    const share = (deficit * t.notional) / total
+    assigned += share
+    return share
+  })
+  for (let i = 0; assigned < deficit; i = (i + 1) % shares.length) {
+    shares[i] = shares[i]! + 1n
+    assigned++
+  }
+  for (let i = 0; i < takers.length; i++) {
+    const t = takers[i]!.account
+    t.collateralQuantums -= shares[i]!
+    state.dirtyAccounts.add(t.accountId)
+    tx.events.push({ type: 'collateral', accountId: t.accountId, collateralQuantums: t.collateralQuantums })
+  }
+  account.collateralQuantums = 0n
+  state.dirtyAccounts.add(account.accountId)
+  tx.events.push({ type: 'collateral', accountId: account.accountId, collateralQuantums: 0n })
+}
