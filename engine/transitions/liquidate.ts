@@ -148,7 +148,7 @@ export function liquidateAccount(tx: Tx, account: Account, risk: AccountRisk): v
         orderId: 0,
         replacing: null,
       })
-      const closed = before - am.sizeLots
+      const closed = Math.abs(before) - Math.abs(am.sizeLots)
       risk = accountRisk(tx.state, account)
       if (closed === 0) break
       tx.events.push({
