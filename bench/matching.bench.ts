@@ -1,4 +1,4 @@
-import { OrderBook as PeerOrderBook, SelfTradePreventionMode, Side as PeerSide } from 'nodejs-order-book'
+import { OrderBook as PeerOrderBook, Side as PeerSide, SelfTradePreventionMode } from 'nodejs-order-book'
 import { MatchPlan } from '../engine/book/matchPlan.ts'
 import { Order } from '../engine/book/order.ts'
 import { OrderBook } from '../engine/book/orderBook.ts'
@@ -47,8 +47,7 @@ function replayOurs(workload: Workload): ReplayResult {
       }
       continue
     }
-    const limitTicks =
-      op.type === 'limit' ? op.priceTicks : op.side === Side.Buy ? MAX_PRICE_TICKS : 1
+    const limitTicks = op.type === 'limit' ? op.priceTicks : op.side === Side.Buy ? MAX_PRICE_TICKS : 1
     book.match(op.accountId, op.side, limitTicks, op.sizeLots, SelfTradePrevention.ExpireMaker, 0, plan)
     for (let i = 0; i < plan.cancelCount; i++) book.remove(plan.cancels[i]!)
     for (let i = 0; i < plan.fillCount; i++) book.fillMaker(plan.makers[i]!, plan.lots[i]!)
@@ -96,7 +95,14 @@ function replayPeer(workload: Workload, idStrings: string[], accountStrings: str
     const accountId = accountStrings[op.accountId]!
     const res =
       op.type === 'limit'
-        ? book.limit({ side, id: idStrings[op.orderId]!, size: op.sizeLots, price: op.priceTicks, accountId, stpMode })
+        ? book.limit({
+            side,
+            id: idStrings[op.orderId]!,
+            size: op.sizeLots,
+            price: op.priceTicks,
+            accountId,
+            stpMode,
+          })
         : book.market({ side, size: op.sizeLots, accountId, stpMode })
     if (res.err !== null) throw new Error(`nodejs-order-book rejected op ${n}: ${res.err.message}`)
     tradedLots += op.sizeLots - res.quantityLeft
@@ -122,28 +128,36 @@ function compareReplays(name: string, workload: Workload, ours: ReplayResult, pe
     }
   }
   if (ours.cancelsHit !== peer.cancelsHit) {
-    console.log(`WARNING ${name}: cancels hit ${ours.cancelsHit} (ours) vs ${peer.cancelsHit} (nodejs-order-book)`)
+    console.log(
+      `WARNING ${name}: cancels hit ${ours.cancelsHit} (ours) vs ${peer.cancelsHit} (nodejs-order-book)`,
+    )
   }
 }
 
-async function measureThroughput(
+function measureThroughput(
   name: string,
   seed: number,
   count: number,
   runs: number,
   opts: Partial<WorkloadOptions>,
-): Promise<{ oursOpsPerS: number; peerOpsPerS: number }> {
+): { oursOpsPerS: number; peerOpsPerS: number } {
   const workload = generateWorkload(seed, count, opts)
   console.log(
     `# ${name}: seed ${seed}, ${count} ops, ${workload.restingOrdersAtEnd} resting orders on ` +
       `${workload.levelsAtEnd} levels at the end, ${workload.tradedLots} lots traded`,
   )
+  // Warm both up on a smaller mix of another seed, so the first timed run is not spent in the JIT.
+  const warmup = generateWorkload(seed + 1, Math.min(count, 50_000), opts)
   const idStrings: string[] = []
-  for (let id = 0; id <= workload.maxOrderId; id++) idStrings.push(`o${id}`)
+  for (let id = 0; id <= Math.max(workload.maxOrderId, warmup.maxOrderId); id++) idStrings.push(`o${id}`)
   let maxAccountId = 0
-  for (const op of workload.ops) if (op.type !== 'cancel') maxAccountId = Math.max(maxAccountId, op.accountId)
+  for (const op of [...workload.ops, ...warmup.ops]) {
+    if (op.type !== 'cancel') maxAccountId = Math.max(maxAccountId, op.accountId)
+  }
   const accountStrings: string[] = []
   for (let a = 0; a <= maxAccountId; a++) accountStrings.push(`a${a}`)
+  replayOurs(warmup)
+  replayPeer(warmup, idStrings, accountStrings)
   const oursSeconds: number[] = []
   const peerSeconds: number[] = []
   for (let r = 0; r < runs; r++) {
@@ -197,13 +211,14 @@ export async function run(): Promise<void> {
   const count = quick ? 100_000 : 1_000_000
   const runs = quick ? 1 : 3
   const seed = 20_261_124
-  if (globalThis.gc === undefined) console.log('WARNING matching: run node with --expose-gc for stable figures')
+  if (globalThis.gc === undefined)
+    console.log('WARNING matching: run node with --expose-gc for stable figures')
 
-  const main = await measureThroughput('matching', seed, count, runs, {})
+  const main = measureThroughput('matching', seed, count, runs, {})
   console.log(`BENCH match_ops_per_s ${Math.round(main.oursOpsPerS)} ops/s`)
   console.log(`BENCH nodejs_order_book_ops_per_s ${Math.round(main.peerOpsPerS)} ops/s`)
   console.log(`RATIO match_vs_nodejs_order_book ${(main.oursOpsPerS / main.peerOpsPerS).toFixed(2)}`)
 
   const bytes = measureBytesPerRestingOrder(quick ? 100_000 : 1_000_000)
-  console.log(`BENCH bytes_per_resting_order ${Math.round(bytes)} bytes`)
+  console.log(`BENCH book_bytes_per_resting_order ${Math.round(bytes)} bytes`)
 }

@@ -1,6 +1,6 @@
-import { OrderBook } from '../engine/book/orderBook.ts'
 import { MatchPlan } from '../engine/book/matchPlan.ts'
 import { Order } from '../engine/book/order.ts'
+import { OrderBook } from '../engine/book/orderBook.ts'
 import { OrderKind, SelfTradePrevention, Side, TimeInForce } from '../engine/ops.ts'
 import { MAX_PRICE_TICKS } from '../engine/units.ts'
 
@@ -162,7 +162,10 @@ export function generateWorkload(seed: number, count: number, opts: Partial<Work
       ops.push({ type: 'limit', orderId: id, accountId, side, priceTicks, sizeLots })
     } else {
       // floor: sizes are whole lots
-      const maxSizeLots = Math.max(o.maxLots, Math.floor((10 * o.maxLots * book.size) / o.targetRestingOrders))
+      const maxSizeLots = Math.max(
+        o.maxLots,
+        Math.floor((10 * o.maxLots * book.size) / o.targetRestingOrders),
+      )
       const sizeLots = 1 + below(maxSizeLots)
       const id = ++orderId
       if (below(2) === 0) {

@@ -247,6 +247,9 @@ export class OrderBook {
           if (order.side !== side || order.priceTicks !== level.priceTicks)
             return `order ${order.orderId}: misplaced`
           if (!(order.remainingLots > 0)) return `order ${order.orderId}: no lots`
+          // Snapshots restore a level by inserting in ascending order id, so time order must be id order.
+          if (prev !== null && !(prev.orderId < order.orderId))
+            return `order ${order.orderId}: behind a later order`
           count++
           lots += order.remainingLots
           prev = order

@@ -64,7 +64,7 @@ export function applyFill(
 ): void {
   const marketId = market.config.marketId
   const am = account.market(marketId)
-  settleFunding(account, am, market, events)
+  settleFunding(state, account, am, market, events)
   const before = am.sizeLots
   const next = positionAfterTrade(before, am.costBasisQuantums, signedLots, signedNotionalQuantums)
   am.sizeLots = next.sizeLots

@@ -38,6 +38,11 @@ export class EngineState {
   feesQuantums = 0n
   totalDepositedQuantums = 0n
   totalWithdrawnQuantums = 0n
+  /**
+   * Funding settlements round against accounts; the excess over the exact amount collects here, in
+   * nano-quantums, and moves to the insurance fund a whole quantum at a time. Always in [0, 1e9).
+   */
+  fundingDustNanoQuantums = 0n
   /** Index of the next L1 inbox item to consume. Items are consumed strictly in order. */
   inboxConsumed = 0
   /** Withdrawals since the last sealed batch, in order. */

@@ -7,6 +7,10 @@ export interface Tx {
   readonly state: EngineState
   readonly ctx: OpContext
   readonly events: EngineEvent[]
-  /** Accounts whose risk changed during this operation; checked for liquidation before it ends. */
+  /**
+   * Accounts whose positions or collateral changed during this operation, or that a price or funding move
+   * may have put at risk; checked for liquidation before it ends. Orders alone never put an account here:
+   * maintenance margin depends on positions and collateral only.
+   */
   readonly touched: Set<number>
 }

@@ -29,8 +29,11 @@ export interface ExecuteSpec {
   triggerPriceTicks: number
   /** A liquidation order of `account`: no margin check, pays the liquidation fee to the insurance fund. */
   liquidation: boolean
-  /** The id of a triggered order; 0 assigns a new id. */
-  orderId: number
+  /**
+   * The order comes from a stop or take-profit trigger. It still gets a new order id: time priority is
+   * order-id order, and the old id ended with status `triggered`.
+   */
+  fromTrigger: boolean
   /** A resting order this one replaces (modify): cancelled only if this one is accepted. */
   replacing: Order | null
 }
@@ -78,7 +81,7 @@ export function executeOrder(tx: Tx, spec: ExecuteSpec): OpResult {
     return reject(RejectCode.FOK_NOT_FILLED, `${filledLots} of ${sizeLots} lots available`)
   }
   const isMarketLike = spec.kind === OrderKind.Market || spec.kind === OrderKind.StopMarket || spec.kind === OrderKind.TakeProfitMarket
-  if (isMarketLike && filledLots === 0 && !spec.liquidation && spec.orderId === 0) {
+  if (isMarketLike && filledLots === 0 && !spec.liquidation && !spec.fromTrigger) {
     return reject(plan.takerStopped ? RejectCode.SELF_TRADE : RejectCode.NO_LIQUIDITY)
   }
 
@@ -128,7 +131,7 @@ export function executeOrder(tx: Tx, spec: ExecuteSpec): OpResult {
     closeOrder(tx, maker, expired ? OrderStatus.Expired : OrderStatus.Cancelled, expired ? CancelReason.Expired : CancelReason.SelfTrade)
   }
 
-  const orderId = spec.orderId !== 0 ? spec.orderId : state.nextOrderId++
+  const orderId = state.nextOrderId++
   const taker = new Order(
     orderId,
     account.accountId,
@@ -145,7 +148,8 @@ export function executeOrder(tx: Tx, spec: ExecuteSpec): OpResult {
     spec.triggerPriceTicks,
     spec.expiresAtMs,
   )
-  taker.triggered = spec.orderId !== 0
+  // A stop or take-profit order only ever executes after its trigger fired.
+  taker.triggered = spec.kind >= OrderKind.StopMarket
 
   let makerFees = 0n
   for (let i = 0; i < plan.fillCount; i++) {

@@ -67,21 +67,21 @@ function reindex(tx: Tx, account: Account): void {
 }
 
 /**
- * The price at which closing the whole position in `market`, paying the liquidation fee, leaves the
- * account at zero equity. A sell limit rounds up and a buy limit rounds down, so a liquidation fill is
- * never worse for the account than bankruptcy. 0 when no positive price qualifies.
+ * The price at which closing the whole position in `market` leaves the account at zero equity, other
+ * marks held. The liquidation fee is not in it: the fee is capped at what equity remains, so it can
+ * never take the account below zero. A sell limit rounds up and a buy limit rounds down, so a
+ * liquidation fill is never worse for the account than bankruptcy. 0 when no positive price qualifies.
  */
 export function bankruptcyPriceTicks(equityQuantums: bigint, sizeLots: number, market: MarketState): number {
   const q = market.config.quantumsPerLotTick
   const mark = BigInt(market.markPriceTicks)
-  const fee = BigInt(market.config.liquidationFeePpm)
   const absSize = BigInt(sizeLots < 0 ? -sizeLots : sizeLots)
   let price: bigint
   if (sizeLots > 0) {
-    price = divCeil((mark * absSize * q - equityQuantums) * PPM_BIG, absSize * q * (PPM_BIG - fee))
+    price = divCeil(mark * absSize * q - equityQuantums, absSize * q)
     if (price < 1n) price = 1n
   } else {
-    price = divFloor((mark * absSize * q + equityQuantums) * PPM_BIG, absSize * q * (PPM_BIG + fee))
+    price = divFloor(mark * absSize * q + equityQuantums, absSize * q)
     if (price < 1n) return 0
   }
   return price > BigInt(MAX_PRICE_TICKS) ? MAX_PRICE_TICKS : Number(price)
@@ -145,7 +145,7 @@ export function liquidateAccount(tx: Tx, account: Account, risk: AccountRisk): v
         expiresAtMs: 0,
         triggerPriceTicks: 0,
         liquidation: true,
-        orderId: 0,
+        fromTrigger: false,
         replacing: null,
       })
       const closed = Math.abs(before) - Math.abs(am.sizeLots)

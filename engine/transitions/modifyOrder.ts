@@ -63,7 +63,7 @@ export function applyModifyOrder(tx: Tx, op: ModifyOrderOp): OpResult {
     expiresAtMs: order.expiresAtMs,
     triggerPriceTicks: order.triggerPriceTicks,
     liquidation: false,
-    orderId: 0,
+    fromTrigger: false,
     replacing: order,
   })
 }

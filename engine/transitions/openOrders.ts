@@ -67,7 +67,6 @@ export function closeOrder(tx: Tx, order: Order, status: OrderStatus, reason: Ca
   unregisterOrder(tx, account, order)
   if (status === OrderStatus.Filled) order.remainingLots = 0
   emitOrder(tx, order, status, reason)
-  tx.touched.add(account.accountId)
 }
 
 /** A maker's resting order traded `lots`; shrinks or removes it. */

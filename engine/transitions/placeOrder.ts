@@ -109,7 +109,7 @@ export function applyPlaceOrder(tx: Tx, op: PlaceOrderOp): OpResult {
     expiresAtMs: p.expiresAtMs,
     triggerPriceTicks: 0,
     liquidation: false,
-    orderId: 0,
+    fromTrigger: false,
     replacing: null,
   })
 }

@@ -20,8 +20,10 @@ export function fires(order: Order, markTicks: number): boolean {
 /**
  * Fires every untriggered order of the market whose trigger the mark has reached, in ascending order id
  * (the order they were placed in). Each executes at once as its kind says: market kinds as IOC at their
- * worst price, limit kinds with their time in force (reduce-only ones as IOC). An order that cannot
- * execute (margin, nothing left to reduce) is cancelled. Expired untriggered GTT orders are expired here.
+ * worst price, limit kinds with their time in force (reduce-only ones as IOC), under a new order id with
+ * the same client order id: the old id ends with status `triggered`, and time priority starts now. An
+ * order that cannot execute (margin, nothing left to reduce) ends `cancelled` instead. Expired
+ * untriggered GTT orders are expired here.
  */
 export function evaluateTriggers(tx: Tx, market: MarketState): void {
   if (market.untriggered.size === 0 || market.markPriceTicks === 0) return
@@ -55,12 +57,11 @@ export function evaluateTriggers(tx: Tx, market: MarketState): void {
       expiresAtMs: order.expiresAtMs,
       triggerPriceTicks: order.triggerPriceTicks,
       liquidation: false,
-      orderId: order.orderId,
+      fromTrigger: true,
       replacing: null,
     })
     if (!result.ok) {
       emitOrder(tx, order, OrderStatus.Cancelled, order.reduceOnly ? CancelReason.ReduceOnly : CancelReason.MarginOnTrigger)
     }
-    tx.touched.add(account.accountId)
   }
 }
