@@ -81,7 +81,13 @@ describe('varints', () => {
   })
 
   it('zigzag maps 0, -1, 1, -2, 2 to 0, 1, 2, 3, 4 and round-trips every safe integer', () => {
-    expect([0, -1, 1, -2, 2].map((v) => toHex(write((w) => w.zigzag(v))))).toEqual(['00', '01', '02', '03', '04'])
+    expect([0, -1, 1, -2, 2].map((v) => toHex(write((w) => w.zigzag(v))))).toEqual([
+      '00',
+      '01',
+      '02',
+      '03',
+      '04',
+    ])
     fc.assert(
       fc.property(fc.maxSafeInteger(), (v) => {
         const bytes = write((w) => w.zigzag(v))
@@ -124,9 +130,21 @@ describe('varints', () => {
     }
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => {
-        check(bytes, (r) => r.uvarint(), (w, v) => w.uvarint(v))
-        check(bytes, (r) => r.uvarintBig(), (w, v) => w.uvarintBig(v))
-        check(bytes, (r) => r.zigzag(), (w, v) => w.zigzag(v))
+        check(
+          bytes,
+          (r) => r.uvarint(),
+          (w, v) => w.uvarint(v),
+        )
+        check(
+          bytes,
+          (r) => r.uvarintBig(),
+          (w, v) => w.uvarintBig(v),
+        )
+        check(
+          bytes,
+          (r) => r.zigzag(),
+          (w, v) => w.zigzag(v),
+        )
       }),
       { numRuns: 3000 },
     )

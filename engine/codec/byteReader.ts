@@ -13,7 +13,12 @@ export class ByteReader {
   /** Entry being read, for error messages; null in the header. */
   entryIndex: number | null = null
 
-  constructor(readonly bytes: Uint8Array) {}
+  /** A private copy of the input: views into it (see `take`) never alias the caller's buffer. */
+  readonly bytes: Uint8Array
+
+  constructor(input: Uint8Array) {
+    this.bytes = input.slice()
+  }
 
   get remaining(): number {
     return this.bytes.length - this.pos
@@ -33,7 +38,8 @@ export class ByteReader {
   /** A copy, so decoded values never alias the caller's buffer. */
   take(n: number): Uint8Array {
     const start = this.pos
-    if (n > this.bytes.length - start) throw this.fail('TRUNCATED', start, `input ends inside a ${n}-byte field`)
+    if (n > this.bytes.length - start)
+      throw this.fail('TRUNCATED', start, `input ends inside a ${n}-byte field`)
     this.pos = start + n
     return this.bytes.slice(start, start + n)
   }

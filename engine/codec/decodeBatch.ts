@@ -20,6 +20,7 @@ import {
   CODEC_VERSION,
   MAX_ORDER_KIND,
   MAX_STP,
+  OpTag,
   ORDER_FLAG_POST_ONLY,
   ORDER_FLAG_REDUCE_ONLY,
   ORDER_FLAG_SELL,
@@ -32,7 +33,6 @@ import {
   ORDER_STP_MASK,
   ORDER_TIF_MASK,
   ORDER_TIF_SHIFT,
-  OpTag,
   SIGNATURE_BYTES,
 } from './format.ts'
 
@@ -47,7 +47,8 @@ const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2
  * CodecError with a stable code and the offending byte offset.
  *
  * Signers are not in the encoding: every `signer` comes back as ZERO_ADDRESS, to be recovered by the
- * caller from `signature` and `observationSignatures`.
+ * caller from `signature` and `observationSignatures`. Signatures are disjoint views into one private
+ * copy of `bytes` (mind `byteOffset` if you reach for `.buffer`); they never alias the caller's buffer.
  */
 export function decodeBatch(bytes: Uint8Array, continuity: BatchContinuity = {}): BatchData {
   return new BatchDecoder(bytes).batch(continuity)
@@ -92,7 +93,11 @@ class BatchDecoder {
       const timestampAt = r.pos
       timestampMs = r.uvarint()
       if (continuity.minFirstTimestampMs !== undefined && timestampMs < continuity.minFirstTimestampMs) {
-        throw r.fail('TIME_BACKWARDS', timestampAt, `first timestamp ${timestampMs} < ${continuity.minFirstTimestampMs}`)
+        throw r.fail(
+          'TIME_BACKWARDS',
+          timestampAt,
+          `first timestamp ${timestampMs} < ${continuity.minFirstTimestampMs}`,
+        )
       }
     }
 
@@ -149,8 +154,10 @@ class BatchDecoder {
       const at = this.tableAt + i * ADDRESS_BYTES
       if (counts[i] === 0) throw this.r.fail('UNUSED_ADDRESS', at, `no op refers to address ${i}`)
       if (i > 0) {
-        const before = counts[i - 1]! > counts[i]! || (counts[i - 1] === counts[i] && firsts[i - 1]! < firsts[i]!)
-        if (!before) throw this.r.fail('BAD_ADDRESS_ORDER', at, `address ${i} must come before address ${i - 1}`)
+        const before =
+          counts[i - 1]! > counts[i]! || (counts[i - 1] === counts[i] && firsts[i - 1]! < firsts[i]!)
+        if (!before)
+          throw this.r.fail('BAD_ADDRESS_ORDER', at, `address ${i} must come before address ${i - 1}`)
       }
     }
   }
@@ -232,7 +239,16 @@ class BatchDecoder {
         const orderId = r.uvarint()
         const newPriceTicks = r.uvarint()
         const newSizeLots = r.uvarint()
-        op = { type: 'modifyOrder', account, signer: ZERO_ADDRESS, nonce, marketId, orderId, newPriceTicks, newSizeLots }
+        op = {
+          type: 'modifyOrder',
+          account,
+          signer: ZERO_ADDRESS,
+          nonce,
+          marketId,
+          orderId,
+          newPriceTicks,
+          newSizeLots,
+        }
         break
       }
       case OpTag.withdraw: {
@@ -261,12 +277,24 @@ class BatchDecoder {
         const amountQuantums = r.uvarintBig()
         const inboxIndex = r.uvarint()
         const type = tag === OpTag.deposit ? 'deposit' : 'forcedWithdrawal'
-        return { seq, timestampMs, op: { type, account, amountQuantums, inboxIndex }, signature: null, observationSignatures: NO_SIGNATURES }
+        return {
+          seq,
+          timestampMs,
+          op: { type, account, amountQuantums, inboxIndex },
+          signature: null,
+          observationSignatures: NO_SIGNATURES,
+        }
       }
       case OpTag.oracleUpdate:
         return this.oracleUpdate(seq, timestampMs)
       case OpTag.timeAdvance:
-        return { seq, timestampMs, op: { type: 'timeAdvance' }, signature: null, observationSignatures: NO_SIGNATURES }
+        return {
+          seq,
+          timestampMs,
+          op: { type: 'timeAdvance' },
+          signature: null,
+          observationSignatures: NO_SIGNATURES,
+        }
       default:
         throw r.fail('BAD_TAG', tagAt, `unknown op tag 0x${HEX_BYTE[tag]}`)
     }
@@ -282,7 +310,8 @@ class BatchDecoder {
     if (kind > MAX_ORDER_KIND) throw r.fail('BAD_ENUM', flagsAt, `order kind ${kind}`)
     const stp = flags2 & ORDER_STP_MASK
     if (stp > MAX_STP) throw r.fail('BAD_ENUM', flagsAt + 1, `self-trade prevention ${stp}`)
-    if ((flags2 & ORDER_RESERVED_BITS) !== 0) throw r.fail('RESERVED_BITS', flagsAt + 1, 'reserved order flags set')
+    if ((flags2 & ORDER_RESERVED_BITS) !== 0)
+      throw r.fail('RESERVED_BITS', flagsAt + 1, 'reserved order flags set')
     const marketId = r.uvarint()
     const priceTicks = r.uvarint()
     const sizeLots = r.uvarint()

@@ -10,6 +10,7 @@ import {
   MAX_STP,
   MAX_TIF,
   MAX_U64,
+  OpTag,
   ORDER_FLAG_POST_ONLY,
   ORDER_FLAG_REDUCE_ONLY,
   ORDER_HAS_CLIENT_ORDER_ID,
@@ -17,7 +18,6 @@ import {
   ORDER_HAS_TRIGGER,
   ORDER_KIND_SHIFT,
   ORDER_TIF_SHIFT,
-  OpTag,
   SIGNATURE_BYTES,
 } from './format.ts'
 
@@ -32,7 +32,8 @@ const LOWER_HEX_ADDRESS = /^0x[0-9a-f]{40}$/
  * out of range, an uppercase address, a missing signature...).
  */
 export function encodeBatch(batch: BatchData, continuity: BatchContinuity = {}): Uint8Array {
-  if (batch.version !== CODEC_VERSION) throw fail('BAD_VERSION', null, `unknown version ${String(batch.version)}`)
+  if (batch.version !== CODEC_VERSION)
+    throw fail('BAD_VERSION', null, `unknown version ${String(batch.version)}`)
   const entries = batch.entries
   const table = buildAddressTable(entries)
 
@@ -198,7 +199,8 @@ function writeEntry(
       break
     case 'oracleUpdate': {
       const observations = op.observations
-      if (entry.signature !== null) throw fail('BAD_SIGNATURE', i, 'an oracle update carries no entry signature')
+      if (entry.signature !== null)
+        throw fail('BAD_SIGNATURE', i, 'an oracle update carries no entry signature')
       if (entry.observationSignatures.length !== observations.length) {
         throw fail('BAD_SIGNATURE', i, 'oracle update needs exactly one signature per observation')
       }
@@ -295,8 +297,16 @@ function fail(code: CodecErrorCode, entryIndex: number | null, details: string):
   return new CodecError(code, -1, entryIndex, details)
 }
 
+/** Already checked to be 0x + 40 lowercase hex digits. */
 function hexToBytes(address: string): Uint8Array {
   const out = new Uint8Array(ADDRESS_BYTES)
-  for (let k = 0; k < ADDRESS_BYTES; k++) out[k] = Number.parseInt(address.slice(2 + 2 * k, 4 + 2 * k), 16)
+  for (let k = 0; k < ADDRESS_BYTES; k++) {
+    out[k] = (nibble(address.charCodeAt(2 + 2 * k)) << 4) | nibble(address.charCodeAt(3 + 2 * k))
+  }
   return out
+}
+
+/** '0'-'9' are 48-57, 'a'-'f' are 97-102. */
+function nibble(charCode: number): number {
+  return charCode <= 57 ? charCode - 48 : charCode - 87
 }

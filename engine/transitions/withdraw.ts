@@ -8,6 +8,8 @@ import type { Tx } from './context.ts'
 import { consumeInbox } from './deposit.ts'
 import type { OpResult } from './result.ts'
 
+const UINT64_MAX = (1n << 64n) - 1n
+
 /** A batch's withdrawals tree has depth 16. */
 export const MAX_WITHDRAWALS_PER_BATCH = 1 << 16
 
@@ -30,7 +32,10 @@ function payOut(tx: Tx, account: Account, amountQuantums: bigint, forced: boolea
 }
 
 export function applyWithdraw(tx: Tx, op: WithdrawOp): OpResult {
-  if (typeof op.amountQuantums !== 'bigint' || op.amountQuantums <= 0n) return reject(RejectCode.BAD_AMOUNT)
+  // The codec carries amounts as uint64, so every accepted withdrawal is encodable.
+  if (typeof op.amountQuantums !== 'bigint' || op.amountQuantums <= 0n || op.amountQuantums > UINT64_MAX) {
+    return reject(RejectCode.BAD_AMOUNT)
+  }
   const account = authorize(tx, op, false)
   if (isRejection(account)) return account
   if (tx.state.pendingWithdrawals.length >= MAX_WITHDRAWALS_PER_BATCH) return reject(RejectCode.WITHDRAWAL_LIMIT)

@@ -20,7 +20,8 @@ export function batchFromJson(json: unknown): BatchData {
   return JSON.parse(JSON.stringify(json), (key, value: unknown) => {
     if (BIGINT_FIELDS.has(key) && typeof value === 'string') return BigInt(value)
     if (key === 'signature' && typeof value === 'string') return hexToBytes(value)
-    if (key === 'observationSignatures' && Array.isArray(value)) return value.map((v) => hexToBytes(String(v)))
+    if (key === 'observationSignatures' && Array.isArray(value))
+      return value.map((v) => hexToBytes(String(v)))
     return value
   }) as BatchData
 }
@@ -31,7 +32,7 @@ export function bytesToHex(bytes: Uint8Array): string {
 
 export function hexToBytes(hex: string): Uint8Array {
   if (!/^0x([0-9a-f]{2})*$/.test(hex)) throw new Error(`not 0x-prefixed lowercase hex bytes: ${hex}`)
-  const out = new Uint8Array((hex.length - 2) / 2)
+  const out = new Uint8Array((hex.length - 2) / 2) // exact: the pattern above admits only whole bytes
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16)
   return out
 }

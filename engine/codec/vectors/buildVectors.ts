@@ -1,5 +1,13 @@
 import type { Address } from 'viem'
-import { ALL_MARKETS, OrderKind, SelfTradePrevention, Side, type SignedEntry, TimeInForce, ZERO_ADDRESS } from '../../ops.ts'
+import {
+  ALL_MARKETS,
+  OrderKind,
+  SelfTradePrevention,
+  Side,
+  type SignedEntry,
+  TimeInForce,
+  ZERO_ADDRESS,
+} from '../../ops.ts'
 import { MAX_LOTS, MAX_PRICE_TICKS } from '../../units.ts'
 import type { BatchData } from '../batchData.ts'
 import type { CodecErrorCode } from '../codecError.ts'
@@ -61,7 +69,11 @@ function signature(fill: number, v: number): Uint8Array {
   return s
 }
 
-function entry(seq: number, timestampMs: number, rest: Omit<SignedEntry, 'seq' | 'timestampMs'>): SignedEntry {
+function entry(
+  seq: number,
+  timestampMs: number,
+  rest: Omit<SignedEntry, 'seq' | 'timestampMs'>,
+): SignedEntry {
   return { seq, timestampMs, ...rest }
 }
 
@@ -260,7 +272,12 @@ function handRoundTrip(name: string, encodedHex: string, batch: BatchData): Roun
   return { name, kind: 'roundTrip', batch: batchToJson(batch), encodedHex }
 }
 
-function decodeError(name: string, encodedHex: string, code: CodecErrorCode, offset: number): DecodeErrorCase {
+function decodeError(
+  name: string,
+  encodedHex: string,
+  code: CodecErrorCode,
+  offset: number,
+): DecodeErrorCase {
   return { name, kind: 'decodeError', encodedHex, code, offset }
 }
 
@@ -328,7 +345,11 @@ export function buildValidVectors(): CodecVectorFile {
   // B is referenced twice and A once, so B comes first in the table although A appears first.
   const tableOrder: BatchData = {
     version: 1,
-    entries: [withdrawOf(5, ADDRESS_A, SIG27), withdrawOf(6, ADDRESS_B, SIG28), withdrawOf(7, ADDRESS_B, SIG27)],
+    entries: [
+      withdrawOf(5, ADDRESS_A, SIG27),
+      withdrawOf(6, ADDRESS_B, SIG28),
+      withdrawOf(7, ADDRESS_B, SIG27),
+    ],
   }
   return {
     description:
@@ -336,7 +357,10 @@ export function buildValidVectors(): CodecVectorFile {
     cases: [
       roundTrip('every-op-type-and-edge-values', everyOpBatch()),
       handRoundTrip('empty-batch', hex('5c01', 0, 0), { version: 1, entries: [] }),
-      handRoundTrip('time-advance', hex(ONE_ENTRY, 0, 0x0a), { version: 1, entries: [timeAdvanceAt(5, 1000)] }),
+      handRoundTrip('time-advance', hex(ONE_ENTRY, 0, 0x0a), {
+        version: 1,
+        entries: [timeAdvanceAt(5, 1000)],
+      }),
       handRoundTrip(
         'minimal-limit-order',
         // tag 00, account 0, nonce delta -2 (zigzag 3), flags 00 00, market 1, price 100, size 10, signature
@@ -351,7 +375,32 @@ export function buildValidVectors(): CodecVectorFile {
       ),
       handRoundTrip(
         'address-table-by-reference-count',
-        hex('5c01', 3, 5, 'e807', 2, B, A, 0x04, 1, 0, 42, SIG27, 0, 0x04, 0, 0, 42, SIG28, 0, 0x04, 0, 0, 42, SIG27),
+        hex(
+          '5c01',
+          3,
+          5,
+          'e807',
+          2,
+          B,
+          A,
+          0x04,
+          1,
+          0,
+          42,
+          SIG27,
+          0,
+          0x04,
+          0,
+          0,
+          42,
+          SIG28,
+          0,
+          0x04,
+          0,
+          0,
+          42,
+          SIG27,
+        ),
         tableOrder,
       ),
       roundTrip('seq-and-time-at-the-safe-limit', seqAtLimit),
@@ -386,14 +435,39 @@ export function buildInvalidVectors(): CodecVectorFile {
       decodeError('trailing-byte-after-empty-batch', hex('5c01', 0, 0, 0x0a), 'TRAILING_BYTES', 4),
       decodeError('unknown-tag', hex(ONE_ENTRY, 0, 0x0b), 'BAD_TAG', 7),
       decodeError('non-minimal-varint', hex('5c01', 1, '8500', 'e807', 0, 0x0a), 'NON_CANONICAL', 3),
-      decodeError('seq-above-max-safe-integer', hex('5c01', 1, '80808080808080', 0x10, 'e807', 0, 0x0a), 'VARINT_OVERFLOW', 3),
+      decodeError(
+        'seq-above-max-safe-integer',
+        hex('5c01', 1, '80808080808080', 0x10, 'e807', 0, 0x0a),
+        'VARINT_OVERFLOW',
+        3,
+      ),
       decodeError('uint64-overflow-10th-byte', withdrawAmount('ffffffffffffffffff02'), 'VARINT_OVERFLOW', 30),
-      decodeError('uint64-overflow-11-bytes', withdrawAmount('8080808080808080808001'), 'VARINT_OVERFLOW', 30),
+      decodeError(
+        'uint64-overflow-11-bytes',
+        withdrawAmount('8080808080808080808001'),
+        'VARINT_OVERFLOW',
+        30,
+      ),
       decodeError('entry-count-exceeds-input', hex('5c01', 0x7f, 5, 'e807', 0, 0x0a), 'TRUNCATED', 2),
       decodeError('address-count-exceeds-input', hex(ONE_ENTRY, 5, A, 0x0a), 'TRUNCATED', 6),
-      decodeError('last-seq-above-max-safe-integer', hex('5c01', 2, 'ffffffffffffff0f', 'e807', 0, 0x0a, 0, 0x0a), 'VALUE_OUT_OF_RANGE', 3),
-      decodeError('timestamp-above-max-safe-integer', hex('5c01', 2, 5, 'ffffffffffffff0f', 0, 0x0a, 1, 0x0a), 'VALUE_OUT_OF_RANGE', 14),
-      decodeError('negative-nonce', hex(ONE_ENTRY, 1, A, 0x00, 0, 'd10f', 0, 0, 1, 0x64, 0x0a, SIG28), 'VALUE_OUT_OF_RANGE', 29),
+      decodeError(
+        'last-seq-above-max-safe-integer',
+        hex('5c01', 2, 'ffffffffffffff0f', 'e807', 0, 0x0a, 0, 0x0a),
+        'VALUE_OUT_OF_RANGE',
+        3,
+      ),
+      decodeError(
+        'timestamp-above-max-safe-integer',
+        hex('5c01', 2, 5, 'ffffffffffffff0f', 0, 0x0a, 1, 0x0a),
+        'VALUE_OUT_OF_RANGE',
+        14,
+      ),
+      decodeError(
+        'negative-nonce',
+        hex(ONE_ENTRY, 1, A, 0x00, 0, 'd10f', 0, 0, 1, 0x64, 0x0a, SIG28),
+        'VALUE_OUT_OF_RANGE',
+        29,
+      ),
       decodeError('order-kind-6', orderHex('0c00', ''), 'BAD_ENUM', 30),
       decodeError('self-trade-prevention-3', orderHex('0003', ''), 'BAD_ENUM', 31),
       decodeError('reserved-order-flag', orderHex('0020', ''), 'RESERVED_BITS', 31),
@@ -403,26 +477,78 @@ export function buildInvalidVectors(): CodecVectorFile {
       decodeError('signature-cut-short', orderHex('0000', '', SIG28.slice(0, -2)), 'TRUNCATED', 35),
       decodeError('signature-v-29', orderHex('0000', '', `${SIG28.slice(0, -2)}1d`), 'BAD_SIGNATURE_V', 99),
       decodeError('signature-v-0', orderHex('0000', '', `${SIG28.slice(0, -2)}00`), 'BAD_SIGNATURE_V', 99),
-      decodeError('address-index-past-table', hex(ONE_ENTRY, 1, A, 0x00, 1, 3, 0, 0, 1, 0x64, 0x0a, SIG28), 'BAD_ADDRESS_INDEX', 28),
-      decodeError('duplicate-address', hex('5c01', 2, 5, 'e807', 2, A, A, withdrawEntry(0, SIG27), 0, withdrawEntry(1, SIG27)), 'DUPLICATE_ADDRESS', 27),
+      decodeError(
+        'address-index-past-table',
+        hex(ONE_ENTRY, 1, A, 0x00, 1, 3, 0, 0, 1, 0x64, 0x0a, SIG28),
+        'BAD_ADDRESS_INDEX',
+        28,
+      ),
+      decodeError(
+        'duplicate-address',
+        hex('5c01', 2, 5, 'e807', 2, A, A, withdrawEntry(0, SIG27), 0, withdrawEntry(1, SIG27)),
+        'DUPLICATE_ADDRESS',
+        27,
+      ),
       decodeError('unused-address', hex(ONE_ENTRY, 2, A, B, withdrawEntry(0, SIG27)), 'UNUSED_ADDRESS', 27),
       decodeError('unused-address-in-empty-batch', hex('5c01', 0, 1, A), 'UNUSED_ADDRESS', 4),
-      decodeError('address-table-out-of-order', hex('5c01', 2, 5, 'e807', 2, A, B, withdrawEntry(1, SIG27), 0, withdrawEntry(0, SIG27)), 'BAD_ADDRESS_ORDER', 27),
+      decodeError(
+        'address-table-out-of-order',
+        hex('5c01', 2, 5, 'e807', 2, A, B, withdrawEntry(1, SIG27), 0, withdrawEntry(0, SIG27)),
+        'BAD_ADDRESS_ORDER',
+        27,
+      ),
       decodeError('observation-count-exceeds-input', hex(ONE_ENTRY, 0, 0x09, 7, 5), 'TRUNCATED', 9),
-      decodeError('every-op-batch-cut-short', everyOp.encodedHex.slice(0, -2), 'TRUNCATED', (everyOp.encodedHex.length - 2) / 2 - 1),
+      decodeError(
+        'every-op-batch-cut-short',
+        everyOp.encodedHex.slice(0, -2),
+        'TRUNCATED',
+        (everyOp.encodedHex.length - 2) / 2 - 1, // exact: whole bytes; the missing byte is the final tag
+      ),
       encodeError('seq-gap', batchOf(order, { ...order, seq: order.seq + 2 }), 'SEQ_GAP'),
-      encodeError('time-backwards', batchOf(order, { ...order, seq: order.seq + 1, timestampMs: order.timestampMs - 1 }), 'TIME_BACKWARDS'),
+      encodeError(
+        'time-backwards',
+        batchOf(order, { ...order, seq: order.seq + 1, timestampMs: order.timestampMs - 1 }),
+        'TIME_BACKWARDS',
+      ),
       encodeError('signature-v-1', batchOf(signedBy(order, signature(0x11, 1))), 'BAD_SIGNATURE_V'),
       encodeError('missing-signature', batchOf(signedBy(order, null)), 'BAD_SIGNATURE'),
       encodeError('short-signature', batchOf(signedBy(order, signature(0x11, 27).slice(1))), 'BAD_SIGNATURE'),
-      encodeError('signature-on-time-advance', batchOf(signedBy(timeAdvanceAt(1, 1), signature(0x11, 27))), 'BAD_SIGNATURE'),
-      encodeError('observation-signature-missing', batchOf({ ...oracle, observationSignatures: oracle.observationSignatures.slice(1) }), 'BAD_SIGNATURE'),
-      encodeError('checksummed-address', batchOf(withOp(order, { account: '0x5CE0000000000000000000000000000000000aBc' })), 'BAD_ADDRESS'),
-      encodeError('amount-above-uint64', batchOf(withOp(withdrawOf(5, ADDRESS_A, SIG27), { amountQuantums: 1n << 64n })), 'VALUE_OUT_OF_RANGE'),
+      encodeError(
+        'signature-on-time-advance',
+        batchOf(signedBy(timeAdvanceAt(1, 1), signature(0x11, 27))),
+        'BAD_SIGNATURE',
+      ),
+      encodeError(
+        'observation-signature-missing',
+        batchOf({ ...oracle, observationSignatures: oracle.observationSignatures.slice(1) }),
+        'BAD_SIGNATURE',
+      ),
+      encodeError(
+        'checksummed-address',
+        batchOf(withOp(order, { account: '0x5CE0000000000000000000000000000000000aBc' })),
+        'BAD_ADDRESS',
+      ),
+      encodeError(
+        'amount-above-uint64',
+        batchOf(withOp(withdrawOf(5, ADDRESS_A, SIG27), { amountQuantums: 1n << 64n })),
+        'VALUE_OUT_OF_RANGE',
+      ),
       encodeError('negative-nonce', batchOf(withOp(order, { nonce: -1 })), 'VALUE_OUT_OF_RANGE'),
-      encodeError('fractional-size', batchOf(withOp(order, { order: { ...(order.op as { order: object }).order, sizeLots: 1.5 } })), 'VALUE_OUT_OF_RANGE'),
-      encodeError('cancel-all-market-id-all-markets', batchOf(withOp(everyOpBatch().entries[5]!, { marketId: ALL_MARKETS })), 'VALUE_OUT_OF_RANGE'),
-      encodeError('order-kind-6', batchOf(withOp(order, { order: { ...(order.op as { order: object }).order, kind: 6 } })), 'BAD_ENUM'),
+      encodeError(
+        'fractional-size',
+        batchOf(withOp(order, { order: { ...(order.op as { order: object }).order, sizeLots: 1.5 } })),
+        'VALUE_OUT_OF_RANGE',
+      ),
+      encodeError(
+        'cancel-all-market-id-all-markets',
+        batchOf(withOp(everyOpBatch().entries[5]!, { marketId: ALL_MARKETS })),
+        'VALUE_OUT_OF_RANGE',
+      ),
+      encodeError(
+        'order-kind-6',
+        batchOf(withOp(order, { order: { ...(order.op as { order: object }).order, kind: 6 } })),
+        'BAD_ENUM',
+      ),
       encodeError('unknown-version', { version: 2, entries: [] } as unknown as BatchData, 'BAD_VERSION'),
     ],
   }

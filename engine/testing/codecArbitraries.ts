@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import type { Address } from 'viem'
-import { MAX_LOTS, MAX_PRICE_TICKS } from '../units.ts'
 import {
   type ApproveAgentOp,
   type CancelAllOp,
@@ -15,12 +14,13 @@ import {
   type PlaceOrderOp,
   type RevokeAgentOp,
   type SignedEntry,
-  TimeInForce,
   type TimeAdvanceOp,
+  TimeInForce,
   type WithdrawOp,
   ZERO_ADDRESS,
 } from '../ops.ts'
-import type { BatchData } from './batchData.ts'
+import { MAX_LOTS, MAX_PRICE_TICKS } from '../units.ts'
+import type { BatchData } from '../codec/batchData.ts'
 
 /**
  * fast-check arbitraries for sequenced operations, for any property test in the repository.
@@ -136,7 +136,13 @@ export const placeOrderOpArb: fc.Arbitrary<PlaceOrderOp> = fc
   .map(([base, order]) => ({ type: 'placeOrder', ...base, order }))
 
 export const cancelOrderOpArb: fc.Arbitrary<CancelOrderOp> = fc
-  .tuple(signedBaseArb, marketIdArb, fc.boolean(), idArb, clientOrderIdArb.filter((c) => c !== 0n))
+  .tuple(
+    signedBaseArb,
+    marketIdArb,
+    fc.boolean(),
+    idArb,
+    clientOrderIdArb.filter((c) => c !== 0n),
+  )
   .map(([base, marketId, byOrderId, orderId, clientOrderId]) => ({
     type: 'cancelOrder',
     ...base,
@@ -210,7 +216,11 @@ export const signedOracleUpdateArb: fc.Arbitrary<{
     op: {
       type: 'oracleUpdate',
       oracleId,
-      observations: rows.map(([signer, priceTicks, publishTimeMs]) => ({ signer, priceTicks, publishTimeMs })),
+      observations: rows.map(([signer, priceTicks, publishTimeMs]) => ({
+        signer,
+        priceTicks,
+        publishTimeMs,
+      })),
     },
     observationSignatures: rows.map((row) => row[3]),
   }))
