@@ -1,14 +1,14 @@
 import { EngineInvariantError } from '../rejections.ts'
 import type { Account } from '../state/account.ts'
 import type { EngineState } from '../state/engineState.ts'
-import type { AccountRisk } from './margin.ts'
-import { isLiquidatable } from './margin.ts'
 import {
   liquidationThresholds,
   maxMaintenanceFractionPpm,
   positionValueNanoQuantumsPerLot,
   type ThresholdPosition,
 } from './liquidationThresholds.ts'
+import type { AccountRisk } from './margin.ts'
+import { isLiquidatable } from './margin.ts'
 import { ThresholdHeap } from './thresholdHeap.ts'
 
 // Three heaps per market, all min-heaps whose top is crossed when `topKey <= bound`.

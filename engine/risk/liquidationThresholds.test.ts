@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { type LiquidationThresholds, liquidationThresholds, type ThresholdPosition } from './liquidationThresholds.ts'
+import {
+  type LiquidationThresholds,
+  liquidationThresholds,
+  type ThresholdPosition,
+} from './liquidationThresholds.ts'
 
 interface JsonPosition {
   marketId: number
@@ -15,7 +19,11 @@ type JsonExpected =
   | { kind: 'marginal' }
   | {
       kind: 'thresholds'
-      positions: { marketId: number; valueThresholdNanoQuantumsPerLot: string; priceHighTicks: string | null }[]
+      positions: {
+        marketId: number
+        valueThresholdNanoQuantumsPerLot: string
+        priceHighTicks: string | null
+      }[]
     }
 
 interface JsonCase {
@@ -44,7 +52,8 @@ function revivePosition(p: JsonPosition): ThresholdPosition {
 
 function reviveExpected(e: JsonExpected): LiquidationThresholds {
   if (e.kind === 'marginal') return { kind: 'marginal' }
-  if (e.kind !== 'thresholds') throw new Error(`unknown expected kind ${String((e as { kind: unknown }).kind)}`)
+  if (e.kind !== 'thresholds')
+    throw new Error(`unknown expected kind ${String((e as { kind: unknown }).kind)}`)
   return {
     kind: 'thresholds',
     positions: e.positions.map((p) => ({

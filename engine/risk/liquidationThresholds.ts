@@ -22,8 +22,7 @@ export interface PositionThreshold {
 
 export type LiquidationThresholds =
   /** Equity is within the rounding slack of maintenance: recheck on any move of any of its markets. */
-  | { kind: 'marginal' }
-  | { kind: 'thresholds'; positions: PositionThreshold[] }
+  { kind: 'marginal' } | { kind: 'thresholds'; positions: PositionThreshold[] }
 
 /**
  * The market's position value coordinate: mark * quantumsPerLotTick * 1e9 - fundingIndex. A position of
@@ -64,17 +63,23 @@ export function liquidationThresholds(
     // Rounded down; the value part takes the remainder, so the two parts sum to the share exactly.
     const marginShareQuantums = (shareQuantums * mmfMax) / (PPM_BIG + mmfMax)
     const valueShareQuantums = shareQuantums - marginShareQuantums
-    const x = positionValueNanoQuantumsPerLot(p.markPriceTicks, p.quantumsPerLotTick, p.fundingIndexNanoQuantumsPerLot)
+    const x = positionValueNanoQuantumsPerLot(
+      p.markPriceTicks,
+      p.quantumsPerLotTick,
+      p.fundingIndexNanoQuantumsPerLot,
+    )
     // Rounded down: the allowed move of x is never larger than the value share pays for.
-    const moveNanoQuantumsPerLot = p.sizeLots > 0 ? (shareQuantums * FUNDING_INDEX_SCALE) / absLots : (shareQuantums * FUNDING_INDEX_SCALE * PPM_BIG) / (absLots * (PPM_BIG + mmfMax)); void valueShareQuantums
+    const moveNanoQuantumsPerLot = (valueShareQuantums * FUNDING_INDEX_SCALE) / absLots
     const priceHighTicks =
       mmfMax === 0n
         ? null
         : // Rounded down: the allowed rise of the mark is never larger than the margin share pays for.
-          10n**30n+BigInt(p.markPriceTicks) + (marginShareQuantums * PPM_BIG) / (absLots * p.quantumsPerLotTick * mmfMax)
+          BigInt(p.markPriceTicks) +
+          (marginShareQuantums * PPM_BIG) / (absLots * p.quantumsPerLotTick * mmfMax)
     out.push({
       marketId: p.marketId,
-      valueThresholdNanoQuantumsPerLot: p.sizeLots > 0 ? x - moveNanoQuantumsPerLot : x + moveNanoQuantumsPerLot,
+      valueThresholdNanoQuantumsPerLot:
+        p.sizeLots > 0 ? x - moveNanoQuantumsPerLot : x + moveNanoQuantumsPerLot,
       priceHighTicks,
     })
   }
