@@ -37,14 +37,6 @@ export interface InvariantViolation {
   details: string
 }
 
-export interface CheckInvariantsOptions {
-  /**
-   * Conservation slack allowed beyond one quantum per open position (pending funding rounds against each
-   * position by less than one quantum). Default 0.
-   */
-  extraSlackQuantums?: bigint
-}
-
 interface MarketTally {
   longLots: number
   shortLots: number
@@ -77,11 +69,17 @@ function checkAccountOrders(
         continue
       }
       if (o.orderId <= lastId) {
-        out.push({ invariant: Invariant.OrderIndex, details: `${where}: account.orders not in order-id order` })
+        out.push({
+          invariant: Invariant.OrderIndex,
+          details: `${where}: account.orders not in order-id order`,
+        })
       }
       lastId = o.orderId
       if (o.orderId >= state.nextOrderId) {
-        out.push({ invariant: Invariant.OrderIndex, details: `${where}: id >= nextOrderId ${state.nextOrderId}` })
+        out.push({
+          invariant: Invariant.OrderIndex,
+          details: `${where}: id >= nextOrderId ${state.nextOrderId}`,
+        })
       }
       if (state.ordersById.get(o.orderId) !== o) {
         out.push({ invariant: Invariant.OrderIndex, details: `${where}: missing from ordersById` })
@@ -105,7 +103,10 @@ function checkAccountOrders(
       if (isTriggerKind(o.kind) && !o.triggered) {
         tally.untriggeredOrders++
         if (market.untriggered.get(o.orderId) !== o || o.level !== null) {
-          out.push({ invariant: Invariant.OrderIndex, details: `${where}: untriggered but not (only) in untriggered` })
+          out.push({
+            invariant: Invariant.OrderIndex,
+            details: `${where}: untriggered but not (only) in untriggered`,
+          })
         }
       } else {
         tally.restingOrders++
@@ -151,7 +152,8 @@ function checkBooks(state: EngineState, tallies: MarketTally[], out: InvariantVi
       out.push({ invariant: Invariant.CrossedBook, details: `market ${m}: bid ${bid} >= ask ${ask}` })
     }
     const structure = book.checkInvariants()
-    if (structure !== null) out.push({ invariant: Invariant.BookStructure, details: `market ${m}: ${structure}` })
+    if (structure !== null)
+      out.push({ invariant: Invariant.BookStructure, details: `market ${m}: ${structure}` })
     let resting = 0
     for (const side of [Side.Buy, Side.Sell]) {
       let lastPrice = -1
@@ -159,7 +161,10 @@ function checkBooks(state: EngineState, tallies: MarketTally[], out: InvariantVi
       for (const o of book.ordersInPriority(side)) {
         resting++
         if (state.ordersById.get(o.orderId) !== o || o.marketId !== m || o.side !== side) {
-          out.push({ invariant: Invariant.OrderIndex, details: `market ${m}: book holds stray order ${o.orderId}` })
+          out.push({
+            invariant: Invariant.OrderIndex,
+            details: `market ${m}: book holds stray order ${o.orderId}`,
+          })
         }
         if (o.priceTicks === lastPrice && o.orderId <= lastId) {
           out.push({
@@ -196,7 +201,7 @@ function checkBooks(state: EngineState, tallies: MarketTally[], out: InvariantVi
  * Every invariant the engine keeps, checked from scratch in O(accounts × markets + orders). Returns the
  * violations (empty when all hold); never throws on a broken state.
  */
-export function checkInvariants(state: EngineState, options?: CheckInvariantsOptions): InvariantViolation[] {
+export function checkInvariants(state: EngineState): InvariantViolation[] {
   const out: InvariantViolation[] = []
   const markets = state.markets
   const tallies: MarketTally[] = markets.map(() => ({
@@ -220,11 +225,15 @@ export function checkInvariants(state: EngineState, options?: CheckInvariantsOpt
     const account = accounts[i]!
     const id = account.accountId
     if (id !== i || state.accountIdByAddress.get(account.address) !== i) {
-      out.push({ invariant: Invariant.Indexes, details: `accounts[${i}] has id ${id} or is not indexed by address` })
+      out.push({
+        invariant: Invariant.Indexes,
+        details: `accounts[${i}] has id ${id} or is not indexed by address`,
+      })
     }
     const equity = accountRisk(state, account).equityQuantums
     equitySum += equity
-    if (equity < 0n) out.push({ invariant: Invariant.NegativeEquity, details: `account ${id}: equity ${equity}` })
+    if (equity < 0n)
+      out.push({ invariant: Invariant.NegativeEquity, details: `account ${id}: equity ${equity}` })
 
     for (let m = 0; m < account.markets.length; m++) {
       const am = account.markets[m]
@@ -243,7 +252,10 @@ export function checkInvariants(state: EngineState, options?: CheckInvariantsOpt
         else tally.shortLots -= size
       }
       if ((size !== 0) !== isHolder) {
-        out.push({ invariant: Invariant.Holders, details: `market ${m}: account ${id} size ${size}, holder ${isHolder}` })
+        out.push({
+          invariant: Invariant.Holders,
+          details: `market ${m}: account ${id} size ${size}, holder ${isHolder}`,
+        })
       }
     }
     ordersSeen += checkAccountOrders(state, account, tallies, out)
@@ -277,7 +289,7 @@ export function checkInvariants(state: EngineState, options?: CheckInvariantsOpt
   const claims = equitySum + state.feesQuantums
   const backing = state.totalDepositedQuantums - state.totalWithdrawnQuantums
   const slack = backing - claims
-  const allowed = BigInt(positions) + (options?.extraSlackQuantums ?? 0n)
+  const allowed = BigInt(positions)
   if (slack < 0n || slack > allowed) {
     out.push({
       invariant: Invariant.Conservation,
@@ -290,9 +302,12 @@ export function checkInvariants(state: EngineState, options?: CheckInvariantsOpt
 }
 
 /** Throws `EngineInvariantError` naming the first broken invariant and listing every violation. */
-export function assertInvariants(state: EngineState, options?: CheckInvariantsOptions): void {
-  const violations = checkInvariants(state, options)
+export function assertInvariants(state: EngineState): void {
+  const violations = checkInvariants(state)
   const first = violations[0]
   if (first === undefined) return
-  throw new EngineInvariantError(first.invariant, violations.map((v) => `${v.invariant}: ${v.details}`).join('; '))
+  throw new EngineInvariantError(
+    first.invariant,
+    violations.map((v) => `${v.invariant}: ${v.details}`).join('; '),
+  )
 }

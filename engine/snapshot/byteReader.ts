@@ -1,19 +1,19 @@
 import type { Address } from 'viem'
 
-const HEX_LOWER = '0123456789abcdef'
-const HEX_UPPER = '0123456789ABCDEF'
-const BYTE_HEX: string[] = []
-for (let b = 0; b < 256; b++) BYTE_HEX.push(HEX_LOWER[b >>> 4]! + HEX_LOWER[b & 15]!)
+const latin1 = new TextDecoder('latin1')
 
 /** Reads what `ByteWriter` wrote. Any read past the end, or a malformed value, throws `SnapshotFormatError`. */
 export class ByteReader {
   readonly bytes: Uint8Array
   readonly view: DataView
   offset = 0
+  /** "0x" and 40 hex digits, as character codes. */
+  readonly #chars = new Uint8Array(42).fill(48)
 
   constructor(bytes: Uint8Array) {
     this.bytes = bytes
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.#chars[1] = 120 // x
   }
 
   get remaining(): number {
@@ -57,22 +57,26 @@ export class ByteReader {
     const bytes = this.bytes
     const at = this.offset
     const maskAt = at + 20
-    let anyUpper = false
-    for (let i = 0; i < 5; i++) if (bytes[maskAt + i] !== 0) anyUpper = true
-    let s = '0x'
-    if (!anyUpper) {
-      for (let i = 0; i < 20; i++) s += BYTE_HEX[bytes[at + i]!]!
-    } else {
-      for (let i = 0; i < 40; i++) {
-        const b = bytes[at + (i >>> 1)]!
-        const nibble = (i & 1) === 0 ? b >>> 4 : b & 15
-        const upper = (bytes[maskAt + (i >>> 3)]! & (0x80 >>> (i & 7))) !== 0
-        if (upper && nibble < 10) throw new SnapshotFormatError(`upper-case mark on a digit at offset ${at}`)
-        s += upper ? HEX_UPPER[nibble]! : HEX_LOWER[nibble]!
-      }
+    const chars = this.#chars
+    for (let i = 0; i < 40; i++) {
+      const b = bytes[at + (i >>> 1)]!
+      const nibble = (i & 1) === 0 ? b >>> 4 : b & 15
+      const upper = (bytes[maskAt + (i >>> 3)]! & (0x80 >>> (i & 7))) !== 0
+      if (upper && nibble < 10) throw new SnapshotFormatError(`upper-case mark on a digit at offset ${at}`)
+      chars[2 + i] = nibble < 10 ? 48 + nibble : (upper ? 55 : 87) + nibble
     }
     this.offset += 25
-    return s as Address
+    // One decode gives a flat string: concatenating 40 pieces would leave a rope to flatten at every map lookup.
+    return latin1.decode(chars) as Address
+  }
+
+  /** When the next `n` bytes equal those at `from`, skips them and returns true. */
+  repeats(from: number, n: number): boolean {
+    if (this.offset + n > this.bytes.length) return false
+    const bytes = this.bytes
+    for (let i = 0; i < n; i++) if (bytes[from + i] !== bytes[this.offset + i]) return false
+    this.offset += n
+    return true
   }
 
   varUint(): number {
@@ -82,13 +86,15 @@ export class ByteReader {
       const b = this.u8()
       value += (b & 0x7f) * scale
       if ((b & 0x80) === 0) {
-        if (b === 0 && scale > 1) throw new SnapshotFormatError(`non-canonical varint at offset ${this.offset}`)
+        if (b === 0 && scale > 1)
+          throw new SnapshotFormatError(`non-canonical varint at offset ${this.offset}`)
         break
       }
       scale *= 0x80
       if (scale > 2 ** 49) throw new SnapshotFormatError(`varint too long at offset ${this.offset}`)
     }
-    if (!Number.isSafeInteger(value)) throw new SnapshotFormatError(`varint not a safe integer at ${this.offset}`)
+    if (!Number.isSafeInteger(value))
+      throw new SnapshotFormatError(`varint not a safe integer at ${this.offset}`)
     return value
   }
 

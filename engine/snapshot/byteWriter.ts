@@ -8,14 +8,15 @@ const INT256_MIN = -(1n << 255n)
 const INT256_MAX = (1n << 255n) - 1n
 const MASK_64 = (1n << 64n) - 1n
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER)
-/** Signed `number`s are zigzag-encoded as varints; zigzag of a larger magnitude is not exact in a double. */
+/** Signed `number`s are zigzag-encoded as varints; outside ±2^52 the zigzag value would not be a safe integer. */
 const MAX_VARINT_MAGNITUDE = 2 ** 52
 
-function hexNibble(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48 // 0-9
-  if (code >= 97 && code <= 102) return code - 87 // a-f
-  if (code >= 65 && code <= 70) return code - 55 // A-F
-  return -1
+/** Character code → hex digit value, or -1; bit 4 (16) marks an upper-case letter. */
+const HEX_VALUE = new Int8Array(128).fill(-1)
+for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c
+for (let c = 0; c < 6; c++) {
+  HEX_VALUE[97 + c] = 10 + c
+  HEX_VALUE[65 + c] = 16 | (10 + c)
 }
 
 function broken(what: string, value: unknown): Error {
@@ -113,18 +114,8 @@ export class ByteWriter {
 
   /** The 20 address bytes; letter case is ignored. */
   address(address: Address): void {
-    if (address.length !== 42 || address.charCodeAt(0) !== 48 || (address.charCodeAt(1) | 32) !== 120) {
-      throw broken('not a 20-byte hex address', address)
-    }
     this.ensure(20)
-    const bytes = this.bytes
-    const at = this.length
-    for (let i = 0; i < 20; i++) {
-      const hi = hexNibble(address.charCodeAt(2 + 2 * i))
-      const lo = hexNibble(address.charCodeAt(3 + 2 * i))
-      if (hi < 0 || lo < 0) throw broken('not a 20-byte hex address', address)
-      bytes[at + i] = (hi << 4) | lo
-    }
+    this.#addressBytes(address, this.length, -1)
     this.length += 20
   }
 
@@ -133,19 +124,40 @@ export class ByteWriter {
    * digits, so that any spelling (lower case, EIP-55 checksum, other) comes back exactly.
    */
   addressExact(address: Address): void {
-    this.address(address)
-    this.ensure(5)
+    this.ensure(25)
+    this.#addressBytes(address, this.length, this.length + 20)
+    this.length += 25
+  }
+
+  /** Appends a copy of `n` bytes already written at `from` (a repeated field, without re-encoding it). */
+  repeat(from: number, n: number): void {
+    if (from < 0 || from + n > this.length) throw broken('repeat outside the written bytes', from)
+    this.ensure(n)
     const bytes = this.bytes
-    const at = this.length
-    bytes.fill(0, at, at + 5)
-    for (let i = 0; i < 40; i++) {
-      const code = address.charCodeAt(2 + i)
-      if (code >= 65 && code <= 70) {
-        const k = at + (i >>> 3)
-        bytes[k] = bytes[k]! | (0x80 >>> (i & 7))
+    // A loop beats copyWithin for the few bytes this copies.
+    for (let i = 0; i < n; i++) bytes[this.length + i] = bytes[from + i]!
+    this.length += n
+  }
+
+  /** Writes the 20 bytes at `at`, and the upper-case mask at `maskAt` unless it is negative. */
+  #addressBytes(address: Address, at: number, maskAt: number): void {
+    if (address.length !== 42 || address.charCodeAt(0) !== 48 || (address.charCodeAt(1) | 32) !== 120) {
+      throw broken('not a 20-byte hex address', address)
+    }
+    const bytes = this.bytes
+    let mask = 0
+    for (let i = 0; i < 20; i++) {
+      const hi = HEX_VALUE[address.charCodeAt(2 + 2 * i)] ?? -1
+      const lo = HEX_VALUE[address.charCodeAt(3 + 2 * i)] ?? -1
+      if (hi < 0 || lo < 0) throw broken('not a 20-byte hex address', address)
+      bytes[at + i] = ((hi & 15) << 4) | (lo & 15)
+      // Two mask bits per byte, flushed every 4 bytes (8 hex digits).
+      mask = (mask << 2) | ((hi >>> 4) << 1) | (lo >>> 4)
+      if ((i & 3) === 3) {
+        if (maskAt >= 0) bytes[maskAt + (i >>> 2)] = mask
+        mask = 0
       }
     }
-    this.length += 5
   }
 
   raw(data: Uint8Array): void {
@@ -169,9 +181,9 @@ export class ByteWriter {
     this.length = at
   }
 
-  /** Zigzag (0, -1, 1, -2, … → 0, 1, 2, 3, …) then LEB128. |value| must be at most 2^52. */
+  /** Zigzag (0, -1, 1, -2, … → 0, 1, 2, 3, …) then LEB128; -2^52 <= value < 2^52 keeps the zigzag safe. */
   varInt(value: number): void {
-    if (!Number.isSafeInteger(value) || Math.abs(value) > MAX_VARINT_MAGNITUDE) {
+    if (!Number.isSafeInteger(value) || value >= MAX_VARINT_MAGNITUDE || value < -MAX_VARINT_MAGNITUDE) {
       throw broken('not a varint-encodable integer', value)
     }
     this.varUint(value >= 0 ? value * 2 : -value * 2 - 1)

@@ -64,6 +64,7 @@ function readOrder(r: ByteReader, accountId: number, marketCount: number): Order
 }
 
 function readAccount(r: ByteReader, state: EngineState, accountId: number, allOrders: Order[]): void {
+  const addressAt = r.offset
   const address = r.addressExact()
   let account: Account
   if (accountId === INSURANCE_FUND_ACCOUNT_ID) {
@@ -102,7 +103,8 @@ function readAccount(r: ByteReader, state: EngineState, accountId: number, allOr
     account.orders = orders
     for (let i = 0; i < orderCount; i++) {
       const order = readOrder(r, accountId, marketCount)
-      if (state.ordersById.has(order.orderId)) throw new SnapshotFormatError(`duplicate order ${order.orderId}`)
+      if (state.ordersById.has(order.orderId))
+        throw new SnapshotFormatError(`duplicate order ${order.orderId}`)
       orders.set(order.orderId, order)
       state.ordersById.set(order.orderId, order)
       if (order.clientOrderId !== 0n) {
@@ -118,7 +120,8 @@ function readAccount(r: ByteReader, state: EngineState, accountId: number, allOr
     const nonces = new Map<Address, number[]>()
     account.nonces = nonces
     for (let i = 0; i < signerCount; i++) {
-      const signer = r.addressExact()
+      // The account's own key shares the account's address string.
+      const signer = r.repeats(addressAt, 25) ? account.address : r.addressExact()
       const n = r.varUint()
       if (n > r.remaining) throw new SnapshotFormatError(`nonce count ${n} exceeds the data`)
       const window: number[] = []
@@ -133,7 +136,7 @@ function readAccount(r: ByteReader, state: EngineState, accountId: number, allOr
     account.agents = agents
     for (let i = 0; i < agentCount; i++) {
       const agent = r.addressExact()
-      agents.set(agent, r.varInt())
+      agents.set(agent, r.varUint())
     }
   }
 }
@@ -146,7 +149,8 @@ function readAccount(r: ByteReader, state: EngineState, accountId: number, allOr
  */
 export function restoreSnapshot(config: EngineConfig, bytes: Uint8Array): EngineState {
   const r = new ByteReader(bytes)
-  if (!sameBytes(r.raw(SNAPSHOT_MAGIC.length), SNAPSHOT_MAGIC)) throw new SnapshotFormatError('not an SCE snapshot')
+  if (!sameBytes(r.raw(SNAPSHOT_MAGIC.length), SNAPSHOT_MAGIC))
+    throw new SnapshotFormatError('not an SCE snapshot')
   const version = r.u32()
   if (version !== SNAPSHOT_VERSION) throw new SnapshotFormatError(`unsupported snapshot version ${version}`)
   if (!sameBytes(r.raw(32), snapshotConfigHash(config))) {
@@ -160,6 +164,7 @@ export function restoreSnapshot(config: EngineConfig, bytes: Uint8Array): Engine
   state.feesQuantums = r.varBig()
   state.totalDepositedQuantums = r.varBig()
   state.totalWithdrawnQuantums = r.varBig()
+  state.fundingDustNanoQuantums = r.varBig()
   state.inboxConsumed = r.varUint()
 
   const withdrawalCount = r.varUint()

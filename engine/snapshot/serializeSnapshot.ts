@@ -17,7 +17,11 @@ function writeOrder(w: ByteWriter, o: Order): void {
   w.u8(o.side)
   w.u8(o.kind)
   w.u8(o.tif)
-  w.u8((o.reduceOnly ? FLAG_REDUCE_ONLY : 0) | (o.postOnly ? FLAG_POST_ONLY : 0) | (o.triggered ? FLAG_TRIGGERED : 0))
+  w.u8(
+    (o.reduceOnly ? FLAG_REDUCE_ONLY : 0) |
+      (o.postOnly ? FLAG_POST_ONLY : 0) |
+      (o.triggered ? FLAG_TRIGGERED : 0),
+  )
   w.u8(o.stp)
   w.varBig(o.clientOrderId)
   w.varUint(o.priceTicks)
@@ -27,6 +31,7 @@ function writeOrder(w: ByteWriter, o: Order): void {
 }
 
 function writeAccount(w: ByteWriter, a: Account): void {
+  const addressAt = w.length
   w.addressExact(a.address)
   w.varBig(a.collateralQuantums)
 
@@ -56,7 +61,9 @@ function writeAccount(w: ByteWriter, a: Account): void {
   w.varUint(nonces === null ? 0 : nonces.size)
   if (nonces !== null) {
     for (const [signer, window] of nonces) {
-      w.addressExact(signer)
+      // Usually the account signs for itself: copy its bytes instead of parsing the hex again.
+      if (signer === a.address) w.repeat(addressAt, 25)
+      else w.addressExact(signer)
       w.varUint(window.length)
       for (const n of window) w.varInt(n)
     }
@@ -67,7 +74,8 @@ function writeAccount(w: ByteWriter, a: Account): void {
   if (agents !== null) {
     for (const [agent, expiresAtMs] of agents) {
       w.addressExact(agent)
-      w.varInt(expiresAtMs)
+      // Any safe integer after the approval time, so possibly above the varInt range.
+      w.varUint(expiresAtMs)
     }
   }
 }
@@ -90,6 +98,7 @@ export function serializeSnapshot(state: EngineState): Uint8Array {
   w.varBig(state.feesQuantums)
   w.varBig(state.totalDepositedQuantums)
   w.varBig(state.totalWithdrawnQuantums)
+  w.varBig(state.fundingDustNanoQuantums)
   w.varUint(state.inboxConsumed)
 
   w.varUint(state.pendingWithdrawals.length)

@@ -1,8 +1,8 @@
 import { accountLeafHash } from '../commitment/accountLeaf.ts'
 import { IncrementalMerkleTree } from '../commitment/merkleTree.ts'
 import { stateRoot } from '../commitment/stateRoot.ts'
-import { accountDataHash, escapeEquityQuantums } from './accountDigest.ts'
 import type { Account } from './account.ts'
+import { accountDataHash, escapeEquityQuantums } from './accountDigest.ts'
 import type { EngineState } from './engineState.ts'
 import { globalsHash } from './globalsDigest.ts'
 import { marketsHash } from './marketsDigest.ts'
@@ -63,12 +63,12 @@ export class StateCommitment {
     const account = this.state.accounts[accountId]
     if (account === undefined) throw new Error(`commitment: no account ${accountId}`)
     this.refresh()
-    const escape = escapeEquityQuantums(this.state, account)
+    const escapeQuantums = escapeEquityQuantums(this.state, account)
     const dataHash = accountDataHash(this.state, account)
     return {
-      leaf: accountLeafHash(account.address, escape, dataHash),
+      leaf: accountLeafHash(account.address, escapeQuantums, dataHash),
       proof: this.#tree.proof(accountId),
-      escapeEquityQuantums: escape,
+      escapeEquityQuantums: escapeQuantums,
       accountDataHash: dataHash,
     }
   }
@@ -107,8 +107,8 @@ export class StateCommitment {
   }
 
   #setLeaf(account: Account): void {
-    const escape = escapeEquityQuantums(this.state, account)
+    const escapeQuantums = escapeEquityQuantums(this.state, account)
     const dataHash = accountDataHash(this.state, account)
-    this.#tree.setLeaf(account.accountId, accountLeafHash(account.address, escape, dataHash))
+    this.#tree.setLeaf(account.accountId, accountLeafHash(account.address, escapeQuantums, dataHash))
   }
 }

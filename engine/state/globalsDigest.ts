@@ -64,6 +64,7 @@ function writeGlobals(state: EngineState): void {
   w.i256(state.feesQuantums)
   w.i256(state.totalDepositedQuantums)
   w.i256(state.totalWithdrawnQuantums)
+  w.i256(state.fundingDustNanoQuantums)
   w.i64(state.inboxConsumed)
   w.u32(state.accounts.length)
   w.raw(configHash)

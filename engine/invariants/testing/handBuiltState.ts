@@ -22,7 +22,13 @@ export function addAccount(state: EngineState, address: Address, depositQuantums
   return account
 }
 
-function addLots(state: EngineState, account: Account, marketId: number, lots: number, notionalQuantums: bigint): void {
+function addLots(
+  state: EngineState,
+  account: Account,
+  marketId: number,
+  lots: number,
+  notionalQuantums: bigint,
+): void {
   const market = state.markets[marketId]!
   const am = account.market(marketId)
   if (am.sizeLots !== 0 && Math.sign(am.sizeLots) !== Math.sign(lots)) {
@@ -138,7 +144,13 @@ export function sampleState(config: EngineConfig): EngineState {
   openPair(state, a, b, 0, 100, 600_000)
   openPair(state, c, a, 1, 40, 300_000)
   addOrder(state, a, { side: Side.Buy, priceTicks: 599_000, lots: 5, clientOrderId: 77n })
-  addOrder(state, b, { side: Side.Sell, priceTicks: 601_000, lots: 3, tif: TimeInForce.GTT, expiresAtMs: 90_000 })
+  addOrder(state, b, {
+    side: Side.Sell,
+    priceTicks: 601_000,
+    lots: 3,
+    tif: TimeInForce.GTT,
+    expiresAtMs: 90_000,
+  })
   addOrder(state, c, { side: Side.Buy, priceTicks: 599_000, lots: 2 })
   addOrder(state, c, {
     marketId: 1,

@@ -100,6 +100,7 @@ export interface GlobalsJson {
   feesQuantums: string
   totalDepositedQuantums: string
   totalWithdrawnQuantums: string
+  fundingDustNanoQuantums: string
   inboxConsumed: number
   accountCount: number
   pendingWithdrawals: { accountId: number; account: Address; amountQuantums: string; forced: boolean }[]
@@ -199,6 +200,7 @@ export function stateWithGlobals(config: EngineConfig, g: GlobalsJson): EngineSt
   state.feesQuantums = BigInt(g.feesQuantums)
   state.totalDepositedQuantums = BigInt(g.totalDepositedQuantums)
   state.totalWithdrawnQuantums = BigInt(g.totalWithdrawnQuantums)
+  state.fundingDustNanoQuantums = BigInt(g.fundingDustNanoQuantums)
   state.inboxConsumed = g.inboxConsumed
   for (let i = state.accounts.length; i < g.accountCount; i++) {
     state.accounts.push(new Account(i, `0x${i.toString(16).padStart(40, '0')}` as Address))
@@ -247,7 +249,13 @@ export function referenceAccountData(j: AccountJson): Hex {
   for (const o of orders) {
     f.push(i64(o.orderId), i64(o.marketId), u8(o.side), u8(o.kind), u8(o.tif))
     f.push(u8((o.reduceOnly ? 1 : 0) + (o.postOnly ? 2 : 0)), u8(o.stp), i256(o.clientOrderId))
-    f.push(i64(o.priceTicks), i64(o.remainingLots), i64(o.triggerPriceTicks), i64(o.expiresAtMs), bool(o.triggered))
+    f.push(
+      i64(o.priceTicks),
+      i64(o.remainingLots),
+      i64(o.triggerPriceTicks),
+      i64(o.expiresAtMs),
+      bool(o.triggered),
+    )
   }
   const nonces = [...j.nonces].sort((a, b) => byAddress(a[0], b[0]))
   f.push(u32(nonces.length))
@@ -266,11 +274,21 @@ export function referenceMarketConfigHash(c: MarketConfigJson): Hex {
   f.push(i64(c.oracleId), i256(c.quantumsPerLotTick), i64(c.minOrderLots), i64(c.maxOrderLots))
   f.push(u32(c.marginTiers.length))
   for (const t of c.marginTiers) {
-    f.push(bool(t.upToNotionalQuantums !== null), i256(t.upToNotionalQuantums ?? '0'), i64(t.imfPpm), i64(t.mmfPpm))
+    f.push(
+      bool(t.upToNotionalQuantums !== null),
+      i256(t.upToNotionalQuantums ?? '0'),
+      i64(t.imfPpm),
+      i64(t.mmfPpm),
+    )
   }
   f.push(i64(c.makerFeePpm), i64(c.takerFeePpm), i64(c.liquidationFeePpm))
   f.push(i64(c.funding.periodMs), i64(c.funding.sampleIntervalMs), i256(c.funding.impactNotionalQuantums))
-  f.push(i64(c.funding.maxRatePpm), i64(c.funding.interestRatePpm), i64(c.priceBandPpm), i64(c.oracleMaxAgeMs))
+  f.push(
+    i64(c.funding.maxRatePpm),
+    i64(c.funding.interestRatePpm),
+    i64(c.priceBandPpm),
+    i64(c.oracleMaxAgeMs),
+  )
   return keccak256(packed(f))
 }
 
@@ -302,7 +320,7 @@ export function referenceGlobalsHash(c: EngineConfigJson, g: GlobalsJson): Hex {
   }
   const withdrawalsHash = keccak256(w.length === 0 ? '0x' : packed(w))
   const f: Field[] = [i64(g.seq), i64(g.timestampMs), i64(g.nextOrderId)]
-  f.push(i256(g.feesQuantums), i256(g.totalDepositedQuantums), i256(g.totalWithdrawnQuantums))
+  f.push(i256(g.feesQuantums), i256(g.totalDepositedQuantums), i256(g.totalWithdrawnQuantums), i256(g.fundingDustNanoQuantums))
   f.push(i64(g.inboxConsumed), u32(g.accountCount), b32(referenceEngineConfigHash(c)))
   f.push(u32(g.pendingWithdrawals.length), b32(withdrawalsHash))
   return keccak256(packed(f))

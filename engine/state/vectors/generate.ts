@@ -119,7 +119,12 @@ const accounts: [string, AccountJson][] = [
   ['insurance-fund-empty', emptyAccount],
   [
     'collateral-only-negative',
-    { ...emptyAccount, accountId: 9, address: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', collateralQuantums: '-1' },
+    {
+      ...emptyAccount,
+      accountId: 9,
+      address: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+      collateralQuantums: '-1',
+    },
   ],
   [
     'empty-market-entries-skipped',
@@ -185,10 +190,22 @@ const accounts: [string, AccountJson][] = [
           expiresAtMs: 1_767_225_600_000,
           triggered: true,
         }),
-        order({ orderId: 5, marketId: 1, side: 1, kind: 4, tif: 0, stp: 1, triggerPriceTicks: 1, remainingLots: 2 ** 40 }),
+        order({
+          orderId: 5,
+          marketId: 1,
+          side: 1,
+          kind: 4,
+          tif: 0,
+          stp: 1,
+          triggerPriceTicks: 1,
+          remainingLots: 2 ** 40,
+        }),
       ],
       nonces: [
-        ['0x90f79bf6eb2c4f870365e785982e1f101e93b906', [1_767_225_600_003, 1_767_225_600_001, 1_767_225_600_002]],
+        [
+          '0x90f79bf6eb2c4f870365e785982e1f101e93b906',
+          [1_767_225_600_003, 1_767_225_600_001, 1_767_225_600_002],
+        ],
         ['0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65', [MAX_SAFE]],
       ],
       agents: [
@@ -266,6 +283,7 @@ const cases: DigestCase[] = [
       feesQuantums: '0',
       totalDepositedQuantums: '0',
       totalWithdrawnQuantums: '0',
+      fundingDustNanoQuantums: '0',
       inboxConsumed: 0,
       accountCount: 1,
       pendingWithdrawals: [],
@@ -282,11 +300,22 @@ const cases: DigestCase[] = [
       feesQuantums: '-5',
       totalDepositedQuantums: '999999999999999999',
       totalWithdrawnQuantums: '12345',
+      fundingDustNanoQuantums: '999999999',
       inboxConsumed: 321,
       accountCount: 4,
       pendingWithdrawals: [
-        { accountId: 2, account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', amountQuantums: '12000', forced: false },
-        { accountId: 3, account: '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc', amountQuantums: '345', forced: true },
+        {
+          accountId: 2,
+          account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+          amountQuantums: '12000',
+          forced: false,
+        },
+        {
+          accountId: 3,
+          account: '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc',
+          amountQuantums: '345',
+          forced: true,
+        },
       ],
     },
     expected: '0x',
