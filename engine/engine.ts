@@ -8,6 +8,7 @@ import { serializeSnapshot } from './snapshot/serializeSnapshot.ts'
 import { type AccountProof, StateCommitment } from './state/commitState.ts'
 import { EngineState } from './state/engineState.ts'
 import type { ApplyResult } from './transitions/result.ts'
+import { validateConfig } from './validateConfig.ts'
 
 /**
  * The engine as the sequencer, the watcher and the prover use it: the state, its incremental
@@ -22,12 +23,15 @@ export class Engine {
     this.commitment = new StateCommitment(state)
   }
 
+  /** Throws EngineConfigError when the configuration is unusable. */
   static create(config: EngineConfig): Engine {
+    validateConfig(config)
     return new Engine(new EngineState(config))
   }
 
   /** Restores a snapshot and rebuilds what the snapshot does not hold: the liquidation index. */
   static restore(config: EngineConfig, snapshot: Uint8Array): Engine {
+    validateConfig(config)
     const state = restoreSnapshot(config, snapshot)
     rebuildLiquidationIndex(state)
     return new Engine(state)
