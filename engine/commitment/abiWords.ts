@@ -9,11 +9,12 @@ import type { Address } from 'viem'
 const MAX_UINT256 = (1n << 256n) - 1n
 const MASK_64 = (1n << 64n) - 1n
 
-function hexNibble(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48 // 0-9
-  if (code >= 97 && code <= 102) return code - 87 // a-f
-  if (code >= 65 && code <= 70) return code - 55 // A-F
-  return -1
+// Value of each ASCII hex digit, -1 for every other code below 128.
+const NIBBLE = new Int8Array(128).fill(-1)
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i
+for (let i = 0; i < 6; i++) {
+  NIBBLE[65 + i] = 10 + i
+  NIBBLE[97 + i] = 10 + i
 }
 
 /** `address`: 12 zero bytes, then the 20 address bytes. Case is ignored (no checksum check). */
@@ -22,12 +23,17 @@ export function writeAddressWord(buf: Uint8Array, offset: number, address: Addre
     throw new Error(`commitment: not a 20-byte hex address: ${address}`)
   }
   buf.fill(0, offset, offset + 12)
+  let bad = 0
   for (let i = 0; i < 20; i++) {
-    const hi = hexNibble(address.charCodeAt(2 + 2 * i))
-    const lo = hexNibble(address.charCodeAt(3 + 2 * i))
-    if (hi < 0 || lo < 0) throw new Error(`commitment: not a 20-byte hex address: ${address}`)
+    // A non-digit makes `bad` negative; a code of 128 or more keeps high bits that push it past 15.
+    const hiCode = address.charCodeAt(2 + 2 * i)
+    const loCode = address.charCodeAt(3 + 2 * i)
+    const hi = NIBBLE[hiCode & 127]! | (hiCode & ~127)
+    const lo = NIBBLE[loCode & 127]! | (loCode & ~127)
+    bad |= hi | lo
     buf[offset + 12 + i] = (hi << 4) | lo
   }
+  if (bad < 0 || bad > 15) throw new Error(`commitment: not a 20-byte hex address: ${address}`)
 }
 
 /** `uint256`: big-endian. Throws outside [0, 2^256): a value the protocol cannot represent is a broken invariant. */

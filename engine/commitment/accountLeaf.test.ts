@@ -56,6 +56,15 @@ describe('accountLeafHash', () => {
     expect(() => accountLeafHash('0x52908400098527886e0f7030069857d2e4169eg7' as Address, 1n, data)).toThrow(
       /address/,
     )
+    for (const bad of [
+      '0x52908400098527886e0f7030069857d2e4169e\u00e1',
+      '0x52908400098527886e0f7030069857d2e4169e\u0167',
+    ]) {
+      expect(() => accountLeafHash(bad as Address, 1n, data)).toThrow(/address/)
+    }
+    expect(() => accountLeafHash('1x52908400098527886e0f7030069857d2e4169ee7' as Address, 1n, data)).toThrow(
+      /address/,
+    )
     expect(() => accountLeafHash(a, 1n, new Uint8Array(31))).toThrow(/32 bytes/)
   })
 

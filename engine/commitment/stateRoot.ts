@@ -9,7 +9,11 @@ const encoded = new Uint8Array(96)
  * INVARIANT: the three parts together commit to the whole state, so a prover starting from this root
  * can replay the next batch. The contract only ever opens `accountsRoot` (for escapes).
  */
-export function stateRoot(accountsRoot: Uint8Array, marketsHash: Uint8Array, globalsHash: Uint8Array): Uint8Array {
+export function stateRoot(
+  accountsRoot: Uint8Array,
+  marketsHash: Uint8Array,
+  globalsHash: Uint8Array,
+): Uint8Array {
   writeBytes32Word(encoded, 0, accountsRoot)
   writeBytes32Word(encoded, 32, marketsHash)
   writeBytes32Word(encoded, 64, globalsHash)

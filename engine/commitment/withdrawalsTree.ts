@@ -67,3 +67,10 @@ export function withdrawalProof(leaves: readonly Uint8Array[], index: number): U
   }
   return buildTree(leaves).proof(index)
 }
+
+/** Every withdrawal's proof, building the tree once: what a batcher publishes for claims. */
+export function withdrawalProofs(leaves: readonly Uint8Array[]): Uint8Array[][] {
+  if (leaves.length === 0) return []
+  const tree = buildTree(leaves)
+  return leaves.map((_, i) => tree.proof(i))
+}

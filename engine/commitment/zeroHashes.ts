@@ -15,6 +15,7 @@ for (let level = 0; level < MAX_TREE_DEPTH; level++) {
  */
 export function zeroHash(level: number): Uint8Array {
   const z = zeros[level]
-  if (z === undefined || !Number.isInteger(level)) throw new Error(`commitment: no zero hash for level ${level}`)
+  if (z === undefined || !Number.isInteger(level))
+    throw new Error(`commitment: no zero hash for level ${level}`)
   return z.slice()
 }

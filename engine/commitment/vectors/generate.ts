@@ -27,11 +27,17 @@ function accountLeaves() {
     ['2^64', addressOf('erin'), 1n << 64n, label('erin/data')],
     ['max uint256', addressOf('frank'), MAX_UINT256, label('frank/data')],
     ['zero address, zero data', '0x0000000000000000000000000000000000000000', 5n, new Uint8Array(32)],
-    ['all-ones address', '0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF', 123_456_789n, new Uint8Array(32).fill(0xff)],
+    [
+      'all-ones address',
+      '0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF',
+      123_456_789n,
+      new Uint8Array(32).fill(0xff),
+    ],
   ]
   return {
     kind: 'accountLeaf',
-    description: 'keccak256(bytes.concat(keccak256(abi.encode(address, uint256 escapeEquityQuantums, bytes32 accountDataHash))))',
+    description:
+      'keccak256(bytes.concat(keccak256(abi.encode(address, uint256 escapeEquityQuantums, bytes32 accountDataHash))))',
     cases: inputs.map(([name, address, equity, dataHash]) => ({
       name,
       address,
@@ -86,7 +92,11 @@ function treeCase(name: string, depth: number, indices: number[]) {
     name,
     depth,
     root: hex(tree.root()),
-    leaves: leaves.map(({ index, leaf }) => ({ index, leaf: hex(leaf), proof: tree.proof(index).map(hex) })),
+    leaves: leaves.map(({ index, leaf }) => ({
+      index,
+      leaf: hex(leaf),
+      proof: tree.proof(index).map((x) => hex(x)),
+    })),
   }
 }
 
@@ -99,7 +109,11 @@ function merkleTrees() {
       treeCase('depth 4, empty', 4, []),
       treeCase('depth 4, one leaf at 0', 4, [0]),
       treeCase('depth 4, five leaves', 4, [0, 1, 2, 9, 15]),
-      treeCase('depth 4, full', 4, Array.from({ length: 16 }, (_, i) => i)),
+      treeCase(
+        'depth 4, full',
+        4,
+        Array.from({ length: 16 }, (_, i) => i),
+      ),
       treeCase('depth 1, both', 1, [0, 1]),
       treeCase('depth 24, three sparse', 24, [0, 4_097, 70_001]),
     ],
@@ -122,12 +136,13 @@ function withdrawalsRoots() {
       settlement: addressOf('settlement'),
       batchIndex: '7',
       root: hex(withdrawalsRoot(leaves)),
-      proofs: leaves.map((_, i) => withdrawalProof(leaves, i).map(hex)),
+      proofs: leaves.map((_, i) => withdrawalProof(leaves, i).map((x) => hex(x))),
     }
   })
   return {
     kind: 'withdrawalsRoot',
-    description: 'Depth-16 tree over a batch of withdrawal leaves in order; an empty batch has root zeroHash(16)',
+    description:
+      'Depth-16 tree over a batch of withdrawal leaves in order; an empty batch has root zeroHash(16)',
     cases,
   }
 }
@@ -155,7 +170,12 @@ function zeroHashes() {
   return {
     kind: 'zeroHashes',
     description: 'zeroHash(0) = 32 zero bytes; zeroHash(i + 1) = keccak256(zeroHash(i) ++ zeroHash(i))',
-    cases: [{ name: `levels 0..${MAX_TREE_DEPTH}`, hashes: Array.from({ length: MAX_TREE_DEPTH + 1 }, (_, i) => hex(zeroHash(i))) }],
+    cases: [
+      {
+        name: `levels 0..${MAX_TREE_DEPTH}`,
+        hashes: Array.from({ length: MAX_TREE_DEPTH + 1 }, (_, i) => hex(zeroHash(i))),
+      },
+    ],
   }
 }
 

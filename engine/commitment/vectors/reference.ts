@@ -10,7 +10,11 @@ function doubleHash(encoded: `0x${string}`): Uint8Array {
   return keccak_256(keccak_256(hexToBytes(encoded)))
 }
 
-export function refAccountLeaf(address: Address, escapeEquityQuantums: bigint, accountDataHash: Uint8Array): Uint8Array {
+export function refAccountLeaf(
+  address: Address,
+  escapeEquityQuantums: bigint,
+  accountDataHash: Uint8Array,
+): Uint8Array {
   return doubleHash(
     encodeAbiParameters(
       [{ type: 'address' }, { type: 'uint256' }, { type: 'bytes32' }],
@@ -44,7 +48,11 @@ export function refWithdrawalLeaf(w: RefWithdrawal): Uint8Array {
   )
 }
 
-export function refStateRoot(accountsRoot: Uint8Array, marketsHash: Uint8Array, globalsHash: Uint8Array): Uint8Array {
+export function refStateRoot(
+  accountsRoot: Uint8Array,
+  marketsHash: Uint8Array,
+  globalsHash: Uint8Array,
+): Uint8Array {
   return keccak_256(
     hexToBytes(
       encodeAbiParameters(
@@ -63,7 +71,7 @@ function hashPair(left: Uint8Array, right: Uint8Array): Uint8Array {
 }
 
 export function refZeroHashes(depth: number): Uint8Array[] {
-  const zeros = [new Uint8Array(32)]
+  const zeros: Uint8Array[] = [new Uint8Array(32)]
   for (let i = 0; i < depth; i++) zeros.push(hashPair(zeros[i]!, zeros[i]!))
   return zeros
 }
@@ -91,7 +99,11 @@ export function refRoot(depth: number, leaves: ReadonlyMap<number, Uint8Array>):
   return refNode(leaves, sorted, refZeroHashes(depth), depth, 0)
 }
 
-export function refProof(depth: number, leaves: ReadonlyMap<number, Uint8Array>, index: number): Uint8Array[] {
+export function refProof(
+  depth: number,
+  leaves: ReadonlyMap<number, Uint8Array>,
+  index: number,
+): Uint8Array[] {
   const sorted = [...leaves.keys()].sort((a, b) => a - b)
   const zeros = refZeroHashes(depth)
   const proof: Uint8Array[] = []
