@@ -26,7 +26,7 @@ export type EncodeBatchErrorType = CodecError
 const LOWER_HEX_ADDRESS = /^0x[0-9a-f]{40}$/
 
 /**
- * Encodes a batch for data availability (layout: docs/protocol-codec.md).
+ * Encodes a batch for data availability (layout: docs/protocol.md ("Batch codec")).
  * Signers are not encoded: the decoder yields ZERO_ADDRESS and the reader recovers them from the signatures.
  * Throws CodecError when the batch cannot be encoded canonically (seq gap, time going back, a value
  * out of range, an uppercase address, a missing signature...).

@@ -1,7 +1,7 @@
 import type { OpType } from '../ops.ts'
 
 /**
- * Wire constants of the batch codec, version 1. Layout in docs/protocol-codec.md.
+ * Wire constants of the batch codec, version 1. Layout in docs/protocol.md ("Batch codec").
  * INVARIANT: changing any value here changes the meaning of posted batches; add a version instead.
  */
 

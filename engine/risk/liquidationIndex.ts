@@ -36,7 +36,7 @@ const ALWAYS_CROSSED = -1n
  * Finds the accounts that may have become liquidatable after a market's mark or funding index moved,
  * without scanning accounts: each indexed account has, per market with a position, a threshold on the
  * market's value coordinate and one on its mark, set so that while none is crossed the account's loss
- * stays below its buffer over maintenance margin (argument in docs/protocol-liquidation-index.md).
+ * stays below its buffer over maintenance margin (argument in docs/protocol.md, "Liquidation-proximity index").
  *
  * Derived data only: not committed and not snapshotted. It may return accounts that are fine (the caller
  * rechecks them) but never misses one that is liquidatable. The engine's results do not depend on it.

@@ -37,7 +37,7 @@ export function positionValueNanoQuantumsPerLot(
 }
 
 /**
- * How far each market may move before the account must be rechecked (see docs/protocol-liquidation-index.md).
+ * How far each market may move before the account must be rechecked (see docs/protocol.md, "Liquidation-proximity index").
  * The buffer B = equity - maintenance - 2 * positions is split over the positions in proportion to their
  * notional; each share is split again between the value loss (threshold on x) and the growth of
  * maintenance margin with the price (threshold on the mark), in the ratio 1e6 : mmfMaxPpm.

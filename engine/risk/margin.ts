@@ -1,8 +1,8 @@
-import type { MarginTier } from '../config.ts'
+import type { MarginTier, MarketConfig } from '../config.ts'
 import type { Account, AccountMarket } from '../state/account.ts'
 import type { EngineState } from '../state/engineState.ts'
 import type { MarketState } from '../state/marketState.ts'
-import { divCeil, FUNDING_INDEX_SCALE, PPM_BIG } from '../units.ts'
+import { divCeil, FUNDING_INDEX_SCALE, PPM, PPM_BIG } from '../units.ts'
 
 /** An account's risk at current marks. Margin rounds against the account (up). */
 export interface AccountRisk {
@@ -28,7 +28,11 @@ export function meetsInitialMargin(risk: AccountRisk): boolean {
  * Margin for a notional under bracket tiers: each slice of notional is charged its tier's fraction.
  * Rounded up, against the account.
  */
-export function tieredMarginQuantums(tiers: readonly MarginTier[], notionalQuantums: bigint, maintenance: boolean): bigint {
+export function tieredMarginQuantums(
+  tiers: readonly MarginTier[],
+  notionalQuantums: bigint,
+  maintenance: boolean,
+): bigint {
   if (notionalQuantums <= 0n) return 0n
   let lower = 0n
   let scaled = 0n
@@ -64,14 +68,182 @@ export interface MarketOverride {
   collateralDeltaQuantums: bigint
 }
 
-export function accountRisk(state: EngineState, account: Account, override?: MarketOverride): AccountRisk {
+// ---------------------------------------------------------------------------------------------------
+// The exact double path. Every value below is an integer; a double holds an integer exactly while its
+// magnitude is below 2^53, and an integer sum or product whose rounded result is below 2^53 in magnitude
+// was exact (rounding is monotonic and 2^53 is representable). So each step is checked against 2^53 (or
+// bounded by a checked value), and any miss falls back to the bigint path: the results are the same bits.
+
+const EXACT = 2 ** 53
+const EXACT_BIG = 2n ** 53n
+/** Notionals stay below this so that a tiered margin (at most notional + one quantum per tier) stays below 2^53. */
+export const NOTIONAL_EXACT = 2 ** 52
+
+/** A market's margin tiers as doubles, for the exact double path; `exact` is false when the path cannot be used. */
+export class MarginTable {
+  readonly exact: boolean
+  /** quantumsPerLotTick. */
+  readonly quantumsPerLotTick: number
+  /** Upper bounds; Infinity for the unbounded tier and for bounds at or above 2^52 (no notional of the double path reaches them). */
+  readonly upTo: Float64Array
+  readonly imfPpm: Float64Array
+  readonly mmfPpm: Float64Array
+  /** Maker, taker and liquidation fees are integers of at most 1e6 ppm either way, as tradeFeeExact needs. */
+  readonly feesExact: boolean
+
+  constructor(config: MarketConfig) {
+    const tiers = config.marginTiers
+    const n = tiers.length
+    this.upTo = new Float64Array(n)
+    this.imfPpm = new Float64Array(n)
+    this.mmfPpm = new Float64Array(n)
+    let exact = n > 0 && config.quantumsPerLotTick > 0n && config.quantumsPerLotTick < BigInt(NOTIONAL_EXACT)
+    let lower = 0n
+    for (let i = 0; i < n; i++) {
+      const t = tiers[i]!
+      const upper = t.upToNotionalQuantums
+      // The slicing below assumes ascending positive bounds and fractions that are at most 100%.
+      if (upper !== null && upper <= lower) exact = false
+      if (!isFraction(t.imfPpm) || !isFraction(t.mmfPpm)) exact = false
+      this.upTo[i] =
+        upper === null || upper >= BigInt(NOTIONAL_EXACT) ? Number.POSITIVE_INFINITY : Number(upper)
+      this.imfPpm[i] = t.imfPpm
+      this.mmfPpm[i] = t.mmfPpm
+      if (upper !== null) lower = upper
+    }
+    this.exact = exact
+    this.feesExact =
+      exact && isFee(config.makerFeePpm) && isFee(config.takerFeePpm) && isFee(config.liquidationFeePpm)
+    this.quantumsPerLotTick = exact ? Number(config.quantumsPerLotTick) : 0
+  }
+}
+
+function isFee(ppm: number): boolean {
+  return Number.isSafeInteger(ppm) && ppm >= -PPM && ppm <= PPM
+}
+
+function isFraction(ppm: number): boolean {
+  return Number.isSafeInteger(ppm) && ppm >= 0 && ppm <= PPM
+}
+
+/**
+ * tieredMarginQuantums in doubles, for 0 <= notional < 2^52 and a table with `exact`. Each slice s is split
+ * as s = hi * 1e6 + lo, so s * f = hi * f * 1e6 + lo * f with hi * f <= s and lo * f < 1e12: the sum of the
+ * first parts is at most the notional, the second below 1e12 per tier, and the ceiling of the whole over
+ * 1e6 is sum(hi * f) + ceil(sum(lo * f) / 1e6). Rounded up, against the account, as the bigint version.
+ */
+function tieredMarginExact(upTo: Float64Array, fractions: Float64Array, notional: number): number {
+  if (notional <= 0) return 0
+  let lower = 0
+  let whole = 0
+  let part = 0
+  for (let i = 0; i < upTo.length; i++) {
+    const upper = upTo[i]!
+    const last = notional <= upper
+    const slice = (last ? notional : upper) - lower
+    const lo = slice % PPM
+    const f = fractions[i]!
+    whole += ((slice - lo) / PPM) * f
+    part += lo * f
+    if (last) break
+    lower = upper
+  }
+  const rest = part % PPM
+  // Rounded up: a remainder adds one quantum.
+  return whole + (part - rest) / PPM + (rest > 0 ? 1 : 0)
+}
+
+// Results of the last successful riskExact; module-level so the hot path allocates nothing.
+let exactEquity = 0
+let exactInitial = 0
+let exactMaintenance = 0
+let exactNotional = 0
+
+/**
+ * accountRisk in exact doubles; false (and the results undefined) when some value leaves the exact range,
+ * and then the caller uses the bigint path.
+ */
+function riskExact(state: EngineState, account: Account, override: MarketOverride | undefined): boolean {
+  const collateral = account.collateralQuantums
+  if (!(collateral < EXACT_BIG && collateral > -EXACT_BIG)) return false
+  let equity = Number(collateral)
+  if (override !== undefined) {
+    const delta = override.collateralDeltaQuantums
+    if (!(delta < EXACT_BIG && delta > -EXACT_BIG)) return false
+    equity += Number(delta)
+    if (!(equity < EXACT && equity > -EXACT)) return false
+  }
+  let im = 0
+  let mm = 0
+  let notionalSum = 0
+  const markets = account.markets
+  const tables = state.marginTables
+  const end =
+    override !== undefined && override.marketId >= markets.length ? override.marketId + 1 : markets.length
+  for (let marketId = 0; marketId < end; marketId++) {
+    const am = markets[marketId]
+    const o = override !== undefined && override.marketId === marketId ? override : am
+    if (o === undefined) continue
+    const market = state.markets[marketId]!
+    if (
+      am !== undefined &&
+      am.sizeLots !== 0 &&
+      market.fundingIndexNanoQuantumsPerLot !== am.fundingIndexSnapshot
+    ) {
+      const funding = pendingFundingQuantums(am, market)
+      if (!(funding < EXACT_BIG && funding > -EXACT_BIG)) return false
+      equity -= Number(funding)
+      if (!(equity < EXACT && equity > -EXACT)) return false
+    }
+    const basisBig = o.costBasisQuantums
+    if (!(basisBig < EXACT_BIG && basisBig > -EXACT_BIG)) return false
+    const basis = Number(basisBig)
+    if (o.sizeLots === 0 && o.openBidLots === 0 && o.openAskLots === 0) {
+      equity -= basis
+      if (!(equity < EXACT && equity > -EXACT)) return false
+      continue
+    }
+    const table = tables[marketId]!
+    if (!table.exact) return false
+    const perLot = market.markPriceTicks * table.quantumsPerLotTick
+    const size = o.sizeLots
+    const absSize = size < 0 ? -size : size
+    const notional = absSize * perLot
+    if (!(perLot < NOTIONAL_EXACT && notional < NOTIONAL_EXACT)) return false
+    const value = (size < 0 ? -notional : notional) - basis
+    if (!(value < EXACT && value > -EXACT)) return false
+    equity += value
+    notionalSum += notional
+    mm += tieredMarginExact(table.upTo, table.mmfPpm, notional)
+    // The same expressions as the bigint path, so the same (safe integer) worst side.
+    const worstLong = size + o.openBidLots
+    const worstShort = o.openAskLots - size
+    const worst = worstLong > worstShort ? worstLong : worstShort
+    const worstNotional = worst > 0 ? worst * perLot : 0
+    if (!(worstNotional < NOTIONAL_EXACT)) return false
+    im += tieredMarginExact(table.upTo, table.imfPpm, worstNotional)
+    if (!(equity < EXACT && equity > -EXACT && im < EXACT && mm < EXACT && notionalSum < EXACT)) return false
+  }
+  exactEquity = equity
+  exactInitial = im
+  exactMaintenance = mm
+  exactNotional = notionalSum
+  return true
+}
+
+function accountRiskBig(
+  state: EngineState,
+  account: Account,
+  override: MarketOverride | undefined,
+): AccountRisk {
   let equity = account.collateralQuantums + (override === undefined ? 0n : override.collateralDeltaQuantums)
   let im = 0n
   let mm = 0n
   let notionalSum = 0n
   const markets = account.markets
   // The override may name a market the account has never traded in.
-  const end = override !== undefined && override.marketId >= markets.length ? override.marketId + 1 : markets.length
+  const end =
+    override !== undefined && override.marketId >= markets.length ? override.marketId + 1 : markets.length
   for (let marketId = 0; marketId < end; marketId++) {
     const am = markets[marketId]
     const o = override !== undefined && override.marketId === marketId ? override : am
@@ -97,5 +269,42 @@ export function accountRisk(state: EngineState, account: Account, override?: Mar
     const worst = worstLong > worstShort ? worstLong : worstShort
     im += tieredMarginQuantums(market.config.marginTiers, BigInt(worst > 0 ? worst : 0) * perLot, false)
   }
-  return { equityQuantums: equity, initialMarginQuantums: im, maintenanceMarginQuantums: mm, positionNotionalQuantums: notionalSum }
+  return {
+    equityQuantums: equity,
+    initialMarginQuantums: im,
+    maintenanceMarginQuantums: mm,
+    positionNotionalQuantums: notionalSum,
+  }
+}
+
+export function accountRisk(state: EngineState, account: Account, override?: MarketOverride): AccountRisk {
+  if (!riskExact(state, account, override)) return accountRiskBig(state, account, override)
+  return {
+    equityQuantums: BigInt(exactEquity),
+    initialMarginQuantums: BigInt(exactInitial),
+    maintenanceMarginQuantums: BigInt(exactMaintenance),
+    positionNotionalQuantums: BigInt(exactNotional),
+  }
+}
+
+/** meetsInitialMargin(accountRisk(...)) without building the risk in the common case. */
+export function meetsInitialMarginWith(
+  state: EngineState,
+  account: Account,
+  override?: MarketOverride,
+): boolean {
+  if (riskExact(state, account, override)) return exactEquity >= exactInitial
+  return meetsInitialMargin(accountRiskBig(state, account, override))
+}
+
+/** isLiquidatable(accountRisk(...)) without building the risk in the common case. */
+export function isLiquidatableNow(state: EngineState, account: Account): boolean {
+  if (riskExact(state, account, undefined)) return exactNotional > 0 && exactEquity < exactMaintenance
+  return isLiquidatable(accountRiskBig(state, account, undefined))
+}
+
+/** accountRisk(...).equityQuantums. */
+export function equityQuantums(state: EngineState, account: Account): bigint {
+  if (riskExact(state, account, undefined)) return BigInt(exactEquity)
+  return accountRiskBig(state, account, undefined).equityQuantums
 }

@@ -83,7 +83,7 @@ function writeAccount(w: ByteWriter, a: Account): void {
 /**
  * The committed state as bytes: versioned, deterministic, and exact (restoring gives the same state root).
  * Derived indexes (books, ordersById, holders, expiry queue, …) are not stored; `restoreSnapshot` rebuilds
- * them. Layout: docs/protocol-state.md, "Snapshot format".
+ * them. Layout: docs/protocol.md, "Snapshot format".
  */
 export function serializeSnapshot(state: EngineState): Uint8Array {
   // About 60 bytes for a typical account and 30 for an order; the writer grows if needed.

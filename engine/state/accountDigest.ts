@@ -112,7 +112,7 @@ function writeAccountData(w: ByteWriter, account: Account): void {
 
 /**
  * The packed encoding behind `accountDataHash` (a copy), for tests and for watchers that diff accounts.
- * Layout: docs/protocol-state.md, "Account data".
+ * Layout: docs/protocol.md, "Account data".
  */
 export function accountDataEncoding(_state: EngineState, account: Account): Uint8Array {
   writeAccountData(writer, account)
@@ -121,7 +121,7 @@ export function accountDataEncoding(_state: EngineState, account: Account): Uint
 
 /**
  * keccak256 of the packed encoding of everything about the account except its address, which the
- * leaf carries in the clear. Big-endian fixed-width fields; see docs/protocol-state.md.
+ * leaf carries in the clear. Big-endian fixed-width fields; see docs/protocol.md, "Account data".
  */
 export function accountDataHash(_state: EngineState, account: Account): Uint8Array {
   writeAccountData(writer, account)

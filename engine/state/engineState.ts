@@ -3,6 +3,8 @@ import type { Order } from '../book/order.ts'
 import type { EngineConfig } from '../config.ts'
 import { ZERO_ADDRESS } from '../ops.ts'
 import { LiquidationIndex } from '../risk/liquidationIndex.ts'
+import { MarginTable } from '../risk/margin.ts'
+import type { Tx } from '../transitions/context.ts'
 import { Account } from './account.ts'
 import { MarketState } from './marketState.ts'
 
@@ -58,10 +60,21 @@ export class EngineState {
    * rechecked after every price or funding move.
    */
   readonly edgeAccounts = new Set<number>()
+  /** Derived from the config: each market's margin tiers as doubles, for the exact double path of margin.ts. */
+  readonly marginTables: MarginTable[]
+  /**
+   * Derived: accounts whose liquidation-index entries are out of date. Trades change an account's
+   * thresholds, but the index is only read after a price or funding move, so they are brought up to date
+   * there, once, rather than after every trade.
+   */
+  readonly indexPending = new Set<number>()
+  /** The working context of `apply`, reused between operations. */
+  scratchTx: Tx | null = null
 
   constructor(config: EngineConfig) {
     this.config = config
     this.markets = config.markets.map((m) => new MarketState(m))
+    this.marginTables = config.markets.map((m) => new MarginTable(m))
     this.liquidationIndex = new LiquidationIndex(this.markets.length)
     for (const m of this.markets) this.marketByOracleId.set(m.config.oracleId, m)
     const fund = new Account(INSURANCE_FUND_ACCOUNT_ID, ZERO_ADDRESS)

@@ -1,5 +1,5 @@
-import { OrderBook } from '../book/orderBook.ts'
 import type { Order } from '../book/order.ts'
+import { OrderBook } from '../book/orderBook.ts'
 import type { MarketConfig } from '../config.ts'
 
 /** The live state of one market. */

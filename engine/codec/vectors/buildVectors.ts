@@ -18,7 +18,7 @@ import { batchToJson, bytesToHex, hexToBytes } from './batchJson.ts'
  * The codec's test vectors. `generate.ts` writes them to valid.json and invalid.json; the vector test
  * checks the stored files against this builder and against the codec.
  *
- * Hand-assembled cases spell out the bytes of docs/protocol-codec.md field by field, so they pin the
+ * Hand-assembled cases spell out the bytes of docs/protocol.md ("Batch codec") field by field, so they pin the
  * layout independently of the encoder.
  */
 

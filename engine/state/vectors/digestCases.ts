@@ -1,7 +1,7 @@
 /**
  * Test vectors for the state digests: case descriptions as plain JSON data, builders that turn them into
  * engine objects, and a reference encoder written with viem's `encodePacked` and `keccak256` straight from
- * docs/protocol-state.md, never through the engine's ByteWriter or hash-wasm. Test code only.
+ * docs/protocol.md, never through the engine's ByteWriter or hash-wasm. Test code only.
  */
 import { type Address, encodePacked, type Hex, keccak256 } from 'viem'
 import { Order } from '../../book/order.ts'
@@ -320,7 +320,12 @@ export function referenceGlobalsHash(c: EngineConfigJson, g: GlobalsJson): Hex {
   }
   const withdrawalsHash = keccak256(w.length === 0 ? '0x' : packed(w))
   const f: Field[] = [i64(g.seq), i64(g.timestampMs), i64(g.nextOrderId)]
-  f.push(i256(g.feesQuantums), i256(g.totalDepositedQuantums), i256(g.totalWithdrawnQuantums), i256(g.fundingDustNanoQuantums))
+  f.push(
+    i256(g.feesQuantums),
+    i256(g.totalDepositedQuantums),
+    i256(g.totalWithdrawnQuantums),
+    i256(g.fundingDustNanoQuantums),
+  )
   f.push(i64(g.inboxConsumed), u32(g.accountCount), b32(referenceEngineConfigHash(c)))
   f.push(u32(g.pendingWithdrawals.length), b32(withdrawalsHash))
   return keccak256(packed(f))
