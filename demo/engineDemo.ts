@@ -23,7 +23,9 @@ const seed = Number(values.seed)
 const rounds = Number(values.rounds)
 const traderCount = Number(values.traders)
 if (![seed, rounds, traderCount].every((n) => Number.isSafeInteger(n) && n > 0)) {
-  console.error('seed, rounds and traders must be positive whole numbers, e.g. npm start -- --seed 7 --rounds 10')
+  console.error(
+    'seed, rounds and traders must be positive whole numbers, e.g. npm start -- --seed 7 --rounds 10',
+  )
   process.exit(2)
 }
 
@@ -62,22 +64,48 @@ function tally(events: EngineEvent[]): void {
     if (e.type === 'fill') totals.fills++
     else if (e.type === 'liquidation') {
       totals.liquidations++
-      console.log(`  liquidation: account ${e.accountId} ${e.sizeLots} lots of ${markets[e.marketId]!.symbol} via ${e.via} at ${e.priceTicks}`)
+      console.log(
+        `  liquidation: account ${e.accountId} ${e.sizeLots} lots of ${markets[e.marketId]!.symbol} via ${e.via} at ${e.priceTicks}`,
+      )
     } else if (e.type === 'deleverage') totals.deleverages++
   }
 }
 
-console.log(`SCE engine demo: seed ${seed}, ${rounds} rounds, ${traderCount} traders, ${markets.length} markets`)
+console.log(
+  `SCE engine demo: seed ${seed}, ${rounds} rounds, ${traderCount} traders, ${markets.length} markets`,
+)
 for (let round = 1; round <= rounds; round++) {
   const fillsBefore = totals.fills
   for (const m of markets) {
     // Makers quote 5 levels a side around the oracle price, after pulling last round's quotes.
     for (const maker of makers) {
-      tally(h.run({ type: 'cancelAll', account: maker, signer: maker, nonce: h.nextNonce(), marketId: m.marketId }).events)
+      tally(
+        h.run({
+          type: 'cancelAll',
+          account: maker,
+          signer: maker,
+          nonce: h.nextNonce(),
+          marketId: m.marketId,
+        }).events,
+      )
       for (let level = 1; level <= 5; level++) {
         const spread = level * 50 + pick(50)
-        tally(h.place(maker, { marketId: m.marketId, side: Side.Buy, priceTicks: m.priceTicks - spread, sizeLots: 200 + pick(800) }).events)
-        tally(h.place(maker, { marketId: m.marketId, side: Side.Sell, priceTicks: m.priceTicks + spread, sizeLots: 200 + pick(800) }).events)
+        tally(
+          h.place(maker, {
+            marketId: m.marketId,
+            side: Side.Buy,
+            priceTicks: m.priceTicks - spread,
+            sizeLots: 200 + pick(800),
+          }).events,
+        )
+        tally(
+          h.place(maker, {
+            marketId: m.marketId,
+            side: Side.Sell,
+            priceTicks: m.priceTicks + spread,
+            sizeLots: 200 + pick(800),
+          }).events,
+        )
       }
     }
   }
@@ -118,7 +146,9 @@ const violations = checkInvariants(h.state)
 console.log(
   `done: ${h.state.seq} operations, ${totals.fills} fills, ${totals.liquidations} liquidations, ${totals.deleverages} deleverages, ${totals.rejected} orders rejected`,
 )
-console.log(`insurance fund ${h.state.insuranceFund.collateralQuantums} quantums, fees ${h.state.feesQuantums} quantums`)
+console.log(
+  `insurance fund ${h.state.insuranceFund.collateralQuantums} quantums, fees ${h.state.feesQuantums} quantums`,
+)
 console.log(`state root ${bytesToHex(commitment.root())}`)
 if (violations.length > 0) {
   console.error('invariant violations:', violations)

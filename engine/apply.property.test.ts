@@ -17,7 +17,16 @@ const ACCOUNTS = [1, 2, 3, 4, 5, 6].map(testAddress)
 const BASE_PRICES = [600_000, 300_000]
 
 type Step =
-  | { kind: 'order'; who: number; market: number; side: Side; offset: number; size: number; type: number; stp: SelfTradePrevention }
+  | {
+      kind: 'order'
+      who: number
+      market: number
+      side: Side
+      offset: number
+      size: number
+      type: number
+      stp: SelfTradePrevention
+    }
   | { kind: 'cancel'; who: number; pick: number }
   | { kind: 'modify'; who: number; pick: number; offset: number; size: number }
   | { kind: 'withdraw'; who: number; usdc: number }
@@ -35,10 +44,21 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       offset: fc.integer({ min: -1_500, max: 1_500 }),
       size: fc.integer({ min: 1, max: 3_000 }),
       type: fc.nat(9),
-      stp: fc.constantFrom(SelfTradePrevention.ExpireMaker, SelfTradePrevention.ExpireTaker, SelfTradePrevention.ExpireBoth),
+      stp: fc.constantFrom(
+        SelfTradePrevention.ExpireMaker,
+        SelfTradePrevention.ExpireTaker,
+        SelfTradePrevention.ExpireBoth,
+      ),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('cancel' as const), who: fc.nat(ACCOUNTS.length - 1), pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('cancel' as const),
+      who: fc.nat(ACCOUNTS.length - 1),
+      pick: fc.nat(),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -49,9 +69,29 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       size: fc.integer({ min: 1, max: 2_000 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), who: fc.nat(ACCOUNTS.length - 1), usdc: fc.integer({ min: 1, max: 20_000 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('price' as const), market: fc.nat(1), movePpm: fc.integer({ min: -90_000, max: 90_000 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.oneof(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 3 * 3_600_000 })) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('withdraw' as const),
+      who: fc.nat(ACCOUNTS.length - 1),
+      usdc: fc.integer({ min: 1, max: 20_000 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('price' as const),
+      market: fc.nat(1),
+      movePpm: fc.integer({ min: -90_000, max: 90_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('time' as const),
+      ms: fc.oneof(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 3 * 3_600_000 })),
+    }),
+  },
 )
 
 function setup(collateralUsdc: number[]): Harness {
@@ -77,8 +117,22 @@ function runStep(h: Harness, step: Step): void {
         priceTicks,
         sizeLots: step.size,
         stp: step.stp,
-        kind: t === 6 ? OrderKind.Market : t === 7 ? OrderKind.StopMarket : t === 8 ? OrderKind.TakeProfitLimit : OrderKind.Limit,
-        tif: t === 6 || t === 7 || t === 3 ? TimeInForce.IOC : t === 4 ? TimeInForce.FOK : t === 5 ? TimeInForce.GTT : TimeInForce.GTC,
+        kind:
+          t === 6
+            ? OrderKind.Market
+            : t === 7
+              ? OrderKind.StopMarket
+              : t === 8
+                ? OrderKind.TakeProfitLimit
+                : OrderKind.Limit,
+        tif:
+          t === 6 || t === 7 || t === 3
+            ? TimeInForce.IOC
+            : t === 4
+              ? TimeInForce.FOK
+              : t === 5
+                ? TimeInForce.GTT
+                : TimeInForce.GTC,
         expiresAtMs: t === 5 ? h.nowMs + 600_000 : 0,
         triggerPriceTicks: t === 7 || t === 8 ? Math.max(1, mark - step.offset) : 0,
         postOnly: t === 2,
@@ -110,7 +164,13 @@ function runStep(h: Harness, step: Step): void {
     }
     case 'withdraw': {
       const who = ACCOUNTS[step.who]!
-      h.run({ type: 'withdraw', account: who, signer: who, nonce: h.nextNonce(), amountQuantums: BigInt(step.usdc) * 1_000_000n })
+      h.run({
+        type: 'withdraw',
+        account: who,
+        signer: who,
+        nonce: h.nextNonce(),
+        amountQuantums: BigInt(step.usdc) * 1_000_000n,
+      })
       return
     }
     case 'price': {
@@ -128,85 +188,110 @@ function runStep(h: Harness, step: Step): void {
   }
 }
 
-const collateralArb = fc.array(fc.integer({ min: 50, max: 50_000 }), { minLength: ACCOUNTS.length, maxLength: ACCOUNTS.length })
+const collateralArb = fc.array(fc.integer({ min: 50, max: 50_000 }), {
+  minLength: ACCOUNTS.length,
+  maxLength: ACCOUNTS.length,
+})
 
 describe('engine properties', () => {
   it('every invariant holds after every operation (conservation, open interest, books, equity, indexes)', () => {
     fc.assert(
-      fc.property(collateralArb, fc.array(stepArb, { minLength: 1, maxLength: 120, size: 'max' }), (collateral, steps) => {
-        const h = setup(collateral)
-        for (const step of steps) {
-          runStep(h, step)
-          const violations = checkInvariants(h.state)
-          if (violations.length > 0) throw new Error(`after ${JSON.stringify(step)}: ${JSON.stringify(violations)}`)
-        }
-      }),
+      fc.property(
+        collateralArb,
+        fc.array(stepArb, { minLength: 1, maxLength: 120, size: 'max' }),
+        (collateral, steps) => {
+          const h = setup(collateral)
+          for (const step of steps) {
+            runStep(h, step)
+            const violations = checkInvariants(h.state)
+            if (violations.length > 0)
+              throw new Error(`after ${JSON.stringify(step)}: ${JSON.stringify(violations)}`)
+          }
+        },
+      ),
       { numRuns: 60 },
     )
   })
 
   it('is deterministic: the same operations give the same root, and so does a restore from a snapshot taken midway', () => {
     fc.assert(
-      fc.property(collateralArb, fc.array(stepArb, { minLength: 2, maxLength: 100, size: 'max' }), fc.nat(), (collateral, steps, cut) => {
-        const live = setup(collateral)
-        const liveEngine = new Engine(live.state)
-        for (const step of steps) runStep(live, step)
-        const liveRoot = bytesToHex(liveEngine.root())
+      fc.property(
+        collateralArb,
+        fc.array(stepArb, { minLength: 2, maxLength: 100, size: 'max' }),
+        fc.nat(),
+        (collateral, steps, cut) => {
+          const live = setup(collateral)
+          const liveEngine = new Engine(live.state)
+          for (const step of steps) runStep(live, step)
+          const liveRoot = bytesToHex(liveEngine.root())
 
-        // Replay the log into a fresh engine.
-        const replay = Engine.create(live.state.config)
-        for (const entry of live.log) replay.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
-        expect(bytesToHex(replay.root())).toBe(liveRoot)
+          // Replay the log into a fresh engine.
+          const replay = Engine.create(live.state.config)
+          for (const entry of live.log)
+            replay.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
+          expect(bytesToHex(replay.root())).toBe(liveRoot)
 
-        // Snapshot after `at` operations, restore, replay the rest.
-        const at = cut % live.log.length
-        const first = Engine.create(live.state.config)
-        for (const entry of live.log.slice(0, at)) first.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
-        const restored = Engine.restore(live.state.config, first.snapshot())
-        expect(bytesToHex(restored.root())).toBe(bytesToHex(first.root()))
-        for (const entry of live.log.slice(at)) restored.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
-        expect(bytesToHex(restored.root())).toBe(liveRoot)
-      }),
+          // Snapshot after `at` operations, restore, replay the rest.
+          const at = cut % live.log.length
+          const first = Engine.create(live.state.config)
+          for (const entry of live.log.slice(0, at))
+            first.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
+          const restored = Engine.restore(live.state.config, first.snapshot())
+          expect(bytesToHex(restored.root())).toBe(bytesToHex(first.root()))
+          for (const entry of live.log.slice(at))
+            restored.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
+          expect(bytesToHex(restored.root())).toBe(liveRoot)
+        },
+      ),
       { numRuns: 40 },
     )
   })
 
   it('never crosses a book and fills every taker best price first', () => {
     fc.assert(
-      fc.property(collateralArb, fc.array(stepArb, { minLength: 1, maxLength: 120, size: 'max' }), (collateral, steps) => {
-        const h = setup(collateral)
-        const original = h.run.bind(h)
-        h.run = (op: Op) => {
-          const r = original(op)
-          const byTaker = new Map<number, number[]>()
-          for (const e of r.events) {
-            if (e.type !== 'fill') continue
-            const prices = byTaker.get(e.takerOrderId) ?? []
-            prices.push(e.takerSide === Side.Buy ? e.priceTicks : -e.priceTicks)
-            byTaker.set(e.takerOrderId, prices)
+      fc.property(
+        collateralArb,
+        fc.array(stepArb, { minLength: 1, maxLength: 120, size: 'max' }),
+        (collateral, steps) => {
+          const h = setup(collateral)
+          const original = h.run.bind(h)
+          h.run = (op: Op) => {
+            const r = original(op)
+            const byTaker = new Map<number, number[]>()
+            for (const e of r.events) {
+              if (e.type !== 'fill') continue
+              const prices = byTaker.get(e.takerOrderId) ?? []
+              prices.push(e.takerSide === Side.Buy ? e.priceTicks : -e.priceTicks)
+              byTaker.set(e.takerOrderId, prices)
+            }
+            for (const prices of byTaker.values()) {
+              for (let i = 1; i < prices.length; i++)
+                expect(prices[i]!).toBeGreaterThanOrEqual(prices[i - 1]!)
+            }
+            return r
           }
-          for (const prices of byTaker.values()) {
-            for (let i = 1; i < prices.length; i++) expect(prices[i]!).toBeGreaterThanOrEqual(prices[i - 1]!)
+          for (const step of steps) {
+            runStep(h, step)
+            for (const m of h.state.markets) {
+              const bid = m.book.bestBidTicks()
+              const ask = m.book.bestAskTicks()
+              if (bid !== 0 && ask !== 0) expect(bid).toBeLessThan(ask)
+            }
           }
-          return r
-        }
-        for (const step of steps) {
-          runStep(h, step)
-          for (const m of h.state.markets) {
-            const bid = m.book.bestBidTicks()
-            const ask = m.book.bestAskTicks()
-            if (bid !== 0 && ask !== 0) expect(bid).toBeLessThan(ask)
-          }
-        }
-      }),
+        },
+      ),
       { numRuns: 40 },
     )
   })
 
   it('rejects a sequence gap and time going back instead of applying them', () => {
     const h = setup([1000, 1000, 1000, 1000, 1000, 1000])
-    expect(() => apply(h.state, { type: 'timeAdvance' }, { seq: h.state.seq + 2, timestampMs: h.nowMs })).toThrow(/sequence/)
-    expect(() => apply(h.state, { type: 'timeAdvance' }, { seq: h.state.seq + 1, timestampMs: h.nowMs - 1 })).toThrow(/time/)
+    expect(() =>
+      apply(h.state, { type: 'timeAdvance' }, { seq: h.state.seq + 2, timestampMs: h.nowMs }),
+    ).toThrow(/sequence/)
+    expect(() =>
+      apply(h.state, { type: 'timeAdvance' }, { seq: h.state.seq + 1, timestampMs: h.nowMs - 1 }),
+    ).toThrow(/time/)
     expect(ORACLE_SIGNERS.length).toBe(3)
   })
 })

@@ -29,7 +29,12 @@ describe('matching and fees', () => {
     const r = h.buy(B, P + 100, 60)
     const [fill] = eventsOf(r, 'fill')
     // 60 lots × 600,000 ticks × 10 quantums = 360 USDC notional.
-    expect(fill).toMatchObject({ priceTicks: P, sizeLots: 60, takerFeeQuantums: 180_000n, makerFeeQuantums: -36_000n })
+    expect(fill).toMatchObject({
+      priceTicks: P,
+      sizeLots: 60,
+      takerFeeQuantums: 180_000n,
+      makerFeeQuantums: -36_000n,
+    })
     expect(h.position(A)).toBe(-60)
     expect(h.position(B)).toBe(60)
     expect(h.collateral(A)).toBe(10_000n * USDC + 36_000n)
@@ -88,7 +93,11 @@ describe('order types', () => {
     const h = market()
     h.sell(A, P, 10)
     const r = h.buy(B, P, 15, { tif: TimeInForce.IOC })
-    expect(eventsOf(r, 'order').at(-1)).toMatchObject({ status: 'cancelled', remainingLots: 5, reason: 'ioc' })
+    expect(eventsOf(r, 'order').at(-1)).toMatchObject({
+      status: 'cancelled',
+      remainingLots: 5,
+      reason: 'ioc',
+    })
     expect(h.state.markets[0]!.book.bestBidTicks()).toBe(0)
   })
 
@@ -99,13 +108,19 @@ describe('order types', () => {
     const r = h.buy(B, P + 100, 10, { kind: OrderKind.Market, tif: TimeInForce.IOC })
     expect(h.position(B)).toBe(5)
     expect(eventsOf(r, 'order').at(-1)).toMatchObject({ status: 'cancelled', remainingLots: 5 })
-    expectReject(h.buy(B, P - 1, 1, { kind: OrderKind.Market, tif: TimeInForce.IOC }), RejectCode.NO_LIQUIDITY)
+    expectReject(
+      h.buy(B, P - 1, 1, { kind: OrderKind.Market, tif: TimeInForce.IOC }),
+      RejectCode.NO_LIQUIDITY,
+    )
     expectReject(h.buy(B, P, 1, { kind: OrderKind.Market, tif: TimeInForce.GTC }), RejectCode.BAD_ORDER_TYPE)
   })
 
   it('reduce-only orders only shrink a position and are capped at it', () => {
     const h = market()
-    expectReject(h.sell(B, P, 1, { reduceOnly: true, tif: TimeInForce.IOC }), RejectCode.REDUCE_ONLY_WOULD_INCREASE)
+    expectReject(
+      h.sell(B, P, 1, { reduceOnly: true, tif: TimeInForce.IOC }),
+      RejectCode.REDUCE_ONLY_WOULD_INCREASE,
+    )
     h.sell(A, P, 10)
     h.buy(B, P, 4)
     h.buy(C, P - 10, 100)
@@ -137,7 +152,15 @@ describe('order types', () => {
     const h = market()
     expect(h.sell(A, P + 10, 1, { clientOrderId: 42n }).result.ok).toBe(true)
     expectReject(h.sell(A, P + 10, 1, { clientOrderId: 42n }), RejectCode.DUPLICATE_CLIENT_ORDER_ID)
-    const r = h.run({ type: 'cancelOrder', account: A, signer: A, nonce: h.nextNonce(), marketId: 0, orderId: 0, clientOrderId: 42n })
+    const r = h.run({
+      type: 'cancelOrder',
+      account: A,
+      signer: A,
+      nonce: h.nextNonce(),
+      marketId: 0,
+      orderId: 0,
+      clientOrderId: 42n,
+    })
     expect(r.result.ok).toBe(true)
     expect(h.sell(A, P + 10, 1, { clientOrderId: 42n }).result.ok).toBe(true)
   })
@@ -173,7 +196,11 @@ describe('self-trade prevention', () => {
     h.sell(A, P, 5)
     const r = h.buy(A, P, 5, { stp: SelfTradePrevention.ExpireTaker })
     expect(eventsOf(r, 'fill')).toMatchObject([{ makerAccountId: 2, sizeLots: 2 }])
-    expect(eventsOf(r, 'order').at(-1)).toMatchObject({ status: 'cancelled', reason: 'selfTrade', remainingLots: 3 })
+    expect(eventsOf(r, 'order').at(-1)).toMatchObject({
+      status: 'cancelled',
+      reason: 'selfTrade',
+      remainingLots: 3,
+    })
     expect(h.state.markets[0]!.book.bestAskTicks()).toBe(P)
   })
 
@@ -191,12 +218,32 @@ describe('cancel and modify', () => {
     const h = market()
     h.sell(A, P, 10) // id 1
     h.sell(B, P, 10) // id 2
-    const m = h.run({ type: 'modifyOrder', account: A, signer: A, nonce: h.nextNonce(), marketId: 0, orderId: 1, newPriceTicks: P, newSizeLots: 4 })
+    const m = h.run({
+      type: 'modifyOrder',
+      account: A,
+      signer: A,
+      nonce: h.nextNonce(),
+      marketId: 0,
+      orderId: 1,
+      newPriceTicks: P,
+      newSizeLots: 4,
+    })
     expect(m.result).toEqual({ ok: true, orderId: 1 })
-    expect(eventsOf(h.buy(C, P, 4, { tif: TimeInForce.IOC }), 'fill')).toMatchObject([{ makerOrderId: 1, sizeLots: 4 }])
+    expect(eventsOf(h.buy(C, P, 4, { tif: TimeInForce.IOC }), 'fill')).toMatchObject([
+      { makerOrderId: 1, sizeLots: 4 },
+    ])
 
     h.sell(A, P, 10) // id 4 behind B
-    const up = h.run({ type: 'modifyOrder', account: B, signer: B, nonce: h.nextNonce(), marketId: 0, orderId: 2, newPriceTicks: P, newSizeLots: 11 })
+    const up = h.run({
+      type: 'modifyOrder',
+      account: B,
+      signer: B,
+      nonce: h.nextNonce(),
+      marketId: 0,
+      orderId: 2,
+      newPriceTicks: P,
+      newSizeLots: 11,
+    })
     expect(up.result.ok && up.result.orderId).toBeGreaterThan(4)
     expect(eventsOf(h.buy(C, P, 1, { tif: TimeInForce.IOC }), 'fill')).toMatchObject([{ makerAccountId: 1 }])
   })
@@ -205,7 +252,16 @@ describe('cancel and modify', () => {
     const h = market(1n)
     h.deposit(A, 100n * USDC)
     h.sell(A, P + 1000, 1)
-    const r = h.run({ type: 'modifyOrder', account: A, signer: A, nonce: h.nextNonce(), marketId: 0, orderId: 1, newPriceTicks: P + 1000, newSizeLots: 100_000 })
+    const r = h.run({
+      type: 'modifyOrder',
+      account: A,
+      signer: A,
+      nonce: h.nextNonce(),
+      marketId: 0,
+      orderId: 1,
+      newPriceTicks: P + 1000,
+      newSizeLots: 100_000,
+    })
     expectReject(r, RejectCode.INSUFFICIENT_MARGIN)
     expect(h.state.ordersById.get(1)?.remainingLots).toBe(1)
   })
@@ -222,7 +278,7 @@ describe('cancel and modify', () => {
     expect(h.state.ordersById.size).toBe(0)
   })
 
-  it('cannot cancel another account\'s order', () => {
+  it("cannot cancel another account's order", () => {
     const h = market()
     h.sell(A, P, 1)
     expectReject(h.cancel(B, 1), RejectCode.UNKNOWN_ORDER)
@@ -259,9 +315,14 @@ describe('margin', () => {
     h.buy(B, P, 1_000)
     const risk = accountRisk(h.state, h.state.accountByAddress(B)!)
     const free = risk.equityQuantums - risk.initialMarginQuantums
-    expectReject(h.run({ type: 'withdraw', account: B, signer: B, nonce: h.nextNonce(), amountQuantums: free + 1n }), RejectCode.INSUFFICIENT_COLLATERAL)
+    expectReject(
+      h.run({ type: 'withdraw', account: B, signer: B, nonce: h.nextNonce(), amountQuantums: free + 1n }),
+      RejectCode.INSUFFICIENT_COLLATERAL,
+    )
     const ok = h.run({ type: 'withdraw', account: B, signer: B, nonce: h.nextNonce(), amountQuantums: free })
-    expect(eventsOf(ok, 'withdrawal')).toMatchObject([{ amountQuantums: free, withdrawalIndex: 0, forced: false }])
+    expect(eventsOf(ok, 'withdrawal')).toMatchObject([
+      { amountQuantums: free, withdrawalIndex: 0, forced: false },
+    ])
     expect(h.state.pendingWithdrawals).toHaveLength(1)
     expect(h.state.totalWithdrawnQuantums).toBe(free)
   })
@@ -271,13 +332,17 @@ describe('margin', () => {
     const r = h.run({ type: 'forcedWithdrawal', account: A, amountQuantums: 20_000n * USDC, inboxIndex: 3 })
     expect(eventsOf(r, 'withdrawal')).toMatchObject([{ amountQuantums: 10_000n * USDC, forced: true }])
     const again = h.run({ type: 'forcedWithdrawal', account: A, amountQuantums: 1n, inboxIndex: 4 })
-    expect(eventsOf(again, 'forcedWithdrawalRejected')).toMatchObject([{ code: RejectCode.INSUFFICIENT_COLLATERAL }])
+    expect(eventsOf(again, 'forcedWithdrawalRejected')).toMatchObject([
+      { code: RejectCode.INSUFFICIENT_COLLATERAL },
+    ])
     expect(h.state.inboxConsumed).toBe(5)
   })
 
   it('inbox items out of order break an invariant instead of being applied', () => {
     const h = market()
-    expect(() => h.run({ type: 'deposit', account: A, amountQuantums: 1n, inboxIndex: 7 })).toThrow(/inbox order/)
+    expect(() => h.run({ type: 'deposit', account: A, amountQuantums: 1n, inboxIndex: 7 })).toThrow(
+      /inbox order/,
+    )
   })
 })
 
@@ -294,14 +359,37 @@ describe('signers and nonces', () => {
   it('an approved agent may trade until its expiry but never withdraw', () => {
     const h = market()
     const agent = testAddress(0xa9e47)
-    expectReject(h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }), RejectCode.BAD_SIGNER)
-    expect(h.run({ type: 'approveAgent', account: A, signer: A, nonce: h.nextNonce(), agent, expiresAtMs: h.nowMs + 60_000 }).result.ok).toBe(true)
-    expect(h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }).result.ok).toBe(true)
-    expectReject(h.run({ type: 'withdraw', account: A, signer: agent, nonce: h.nextNonce(), amountQuantums: 1n }), RejectCode.AGENT_NOT_ALLOWED)
+    expectReject(
+      h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }),
+      RejectCode.BAD_SIGNER,
+    )
+    expect(
+      h.run({
+        type: 'approveAgent',
+        account: A,
+        signer: A,
+        nonce: h.nextNonce(),
+        agent,
+        expiresAtMs: h.nowMs + 60_000,
+      }).result.ok,
+    ).toBe(true)
+    expect(
+      h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }).result.ok,
+    ).toBe(true)
+    expectReject(
+      h.run({ type: 'withdraw', account: A, signer: agent, nonce: h.nextNonce(), amountQuantums: 1n }),
+      RejectCode.AGENT_NOT_ALLOWED,
+    )
     h.nowMs += 60_000
-    expectReject(h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }), RejectCode.AGENT_EXPIRED)
+    expectReject(
+      h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }),
+      RejectCode.AGENT_EXPIRED,
+    )
     h.run({ type: 'revokeAgent', account: A, signer: A, nonce: h.nextNonce(), agent })
-    expectReject(h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }), RejectCode.BAD_SIGNER)
+    expectReject(
+      h.run({ type: 'cancelAll', account: A, signer: agent, nonce: h.nextNonce(), marketId: null }),
+      RejectCode.BAD_SIGNER,
+    )
   })
 
   it('an unknown account cannot trade', () => {
@@ -314,14 +402,32 @@ describe('oracle', () => {
   it('takes the median of a quorum of distinct oracle signers', () => {
     const h = market()
     h.nowMs += 1000
-    const obs = (i: number, priceTicks: number) => ({ signer: testAddress(0xa1 + i), priceTicks, publishTimeMs: h.nowMs })
-    const r = h.run({ type: 'oracleUpdate', oracleId: 1, observations: [obs(0, P + 10), obs(1, P + 30), obs(2, P + 20)] })
+    const obs = (i: number, priceTicks: number) => ({
+      signer: testAddress(0xa1 + i),
+      priceTicks,
+      publishTimeMs: h.nowMs,
+    })
+    const r = h.run({
+      type: 'oracleUpdate',
+      oracleId: 1,
+      observations: [obs(0, P + 10), obs(1, P + 30), obs(2, P + 20)],
+    })
     expect(eventsOf(r, 'price')).toMatchObject([{ priceTicks: P + 20 }])
     h.nowMs += 1000
-    expectReject(h.run({ type: 'oracleUpdate', oracleId: 1, observations: [obs(0, P)] }), RejectCode.ORACLE_QUORUM)
-    expectReject(h.run({ type: 'oracleUpdate', oracleId: 1, observations: [obs(0, P), obs(0, P)] }), RejectCode.ORACLE_UNKNOWN_SIGNER)
     expectReject(
-      h.run({ type: 'oracleUpdate', oracleId: 1, observations: [obs(0, P), { signer: testAddress(5), priceTicks: P, publishTimeMs: h.nowMs }] }),
+      h.run({ type: 'oracleUpdate', oracleId: 1, observations: [obs(0, P)] }),
+      RejectCode.ORACLE_QUORUM,
+    )
+    expectReject(
+      h.run({ type: 'oracleUpdate', oracleId: 1, observations: [obs(0, P), obs(0, P)] }),
+      RejectCode.ORACLE_UNKNOWN_SIGNER,
+    )
+    expectReject(
+      h.run({
+        type: 'oracleUpdate',
+        oracleId: 1,
+        observations: [obs(0, P), { signer: testAddress(5), priceTicks: P, publishTimeMs: h.nowMs }],
+      }),
       RejectCode.ORACLE_UNKNOWN_SIGNER,
     )
     expectReject(h.run({ type: 'oracleUpdate', oracleId: 9, observations: [] }), RejectCode.ORACLE_UNKNOWN)
@@ -358,7 +464,12 @@ describe('triggers', () => {
     h.sell(A, P, 10)
     h.buy(B, P, 10)
     h.buy(C, P - 2_000, 50)
-    const placed = h.sell(B, P - 5_000, 10, { kind: OrderKind.StopMarket, tif: TimeInForce.IOC, triggerPriceTicks: P - 1_000, reduceOnly: true })
+    const placed = h.sell(B, P - 5_000, 10, {
+      kind: OrderKind.StopMarket,
+      tif: TimeInForce.IOC,
+      triggerPriceTicks: P - 1_000,
+      reduceOnly: true,
+    })
     expect(eventsOf(placed, 'order')).toMatchObject([{ status: 'untriggered' }])
     h.nowMs += 1000
     expect(eventsOf(h.price(1, P - 999), 'fill')).toEqual([])
@@ -371,7 +482,13 @@ describe('triggers', () => {
 
   it('a take-profit-limit buy fires when the mark falls to its trigger and then rests', () => {
     const h = market()
-    h.place(A, { side: Side.Buy, priceTicks: P - 3_000, sizeLots: 5, kind: OrderKind.TakeProfitLimit, triggerPriceTicks: P - 2_000 })
+    h.place(A, {
+      side: Side.Buy,
+      priceTicks: P - 3_000,
+      sizeLots: 5,
+      kind: OrderKind.TakeProfitLimit,
+      triggerPriceTicks: P - 2_000,
+    })
     h.nowMs += 1000
     const r = h.price(1, P - 2_500)
     expect(eventsOf(r, 'order').map((e) => e.status)).toEqual(['triggered', 'open'])
@@ -390,7 +507,9 @@ describe('funding', () => {
     }
     const r = h.advance(0)
     // Empty book: premium 0, so the rate is the 12 ppm interest: 12e-6 × 6 USDC per lot = 72 quantums per lot.
-    expect(eventsOf(r, 'fundingRate')).toMatchObject([{ ratePpm: 12, fundingIndexNanoQuantumsPerLot: 72_000_000_000n }])
+    expect(eventsOf(r, 'fundingRate')).toMatchObject([
+      { ratePpm: 12, fundingIndexNanoQuantumsPerLot: 72_000_000_000n },
+    ])
     const b = h.state.accountByAddress(B)!
     const equityBefore = accountRisk(h.state, b).equityQuantums
     const settle = h.sell(B, P, 1, { tif: TimeInForce.IOC })
@@ -419,7 +538,11 @@ describe('liquidation', () => {
     h.buy(C, P - 30_100, 1_000)
     h.nowMs += 1000
     const r = h.price(1, P - 30_000)
-    expect(eventsOf(r, 'order')[0]).toMatchObject({ accountId: 4, status: 'cancelled', reason: 'liquidation' })
+    expect(eventsOf(r, 'order')[0]).toMatchObject({
+      accountId: 4,
+      status: 'cancelled',
+      reason: 'liquidation',
+    })
     const fills = eventsOf(r, 'fill').filter((f) => f.liquidation)
     expect(fills.length).toBeGreaterThan(0)
     expect(eventsOf(r, 'liquidation')[0]).toMatchObject({ via: 'book' })

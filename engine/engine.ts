@@ -63,6 +63,7 @@ export class Engine {
 export function rebuildLiquidationIndex(state: EngineState): void {
   for (const account of state.accounts) {
     if (account.accountId === 0 || !account.hasPositions()) continue
-    if (state.liquidationIndex.update(state, account, accountRisk(state, account))) state.edgeAccounts.add(account.accountId)
+    if (state.liquidationIndex.update(state, account, accountRisk(state, account)))
+      state.edgeAccounts.add(account.accountId)
   }
 }

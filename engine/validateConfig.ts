@@ -6,7 +6,10 @@ const LOWER_ADDRESS = /^0x[0-9a-f]{40}$/
 /** A genesis configuration the engine cannot run with. The message names the field and what it must be. */
 export class EngineConfigError extends Error {
   override readonly name = 'EngineConfigError'
-  constructor(readonly field: string, requirement: string) {
+  constructor(
+    readonly field: string,
+    requirement: string,
+  ) {
     super(`Invalid engine config: ${field} ${requirement}`)
   }
 }
@@ -25,15 +28,18 @@ export function validateConfig(config: EngineConfig): void {
     throw new EngineConfigError(field, requirement)
   }
   if (typeof config.chainId !== 'bigint' || config.chainId <= 0n) fail('chainId', 'must be a positive bigint')
-  if (!LOWER_ADDRESS.test(config.settlementAddress)) fail('settlementAddress', 'must be a lowercase 0x address')
+  if (!LOWER_ADDRESS.test(config.settlementAddress))
+    fail('settlementAddress', 'must be a lowercase 0x address')
   if (config.markets.length === 0) fail('markets', 'must hold at least one market')
   const oracleIds = new Set<number>()
   config.markets.forEach((m, i) => {
     const at = `markets[${i}]`
     if (m.marketId !== i) fail(`${at}.marketId`, `must be ${i}: market ids are positions`)
-    if (!int(m.oracleId, 0, 0xffff_ffff) || oracleIds.has(m.oracleId)) fail(`${at}.oracleId`, 'must be a distinct uint32')
+    if (!int(m.oracleId, 0, 0xffff_ffff) || oracleIds.has(m.oracleId))
+      fail(`${at}.oracleId`, 'must be a distinct uint32')
     oracleIds.add(m.oracleId)
-    if (typeof m.quantumsPerLotTick !== 'bigint' || m.quantumsPerLotTick <= 0n) fail(`${at}.quantumsPerLotTick`, 'must be a positive bigint')
+    if (typeof m.quantumsPerLotTick !== 'bigint' || m.quantumsPerLotTick <= 0n)
+      fail(`${at}.quantumsPerLotTick`, 'must be a positive bigint')
     if (!int(m.minOrderLots, 1, MAX_LOTS) || !int(m.maxOrderLots, m.minOrderLots, MAX_LOTS)) {
       fail(`${at}.minOrderLots/maxOrderLots`, `must satisfy 1 <= min <= max <= ${MAX_LOTS}`)
     }
@@ -42,9 +48,11 @@ export function validateConfig(config: EngineConfig): void {
     m.marginTiers.forEach((t, j) => {
       const tier = `${at}.marginTiers[${j}]`
       const last = j === m.marginTiers.length - 1
-      if (last !== (t.upToNotionalQuantums === null)) fail(`${tier}.upToNotionalQuantums`, 'must be null on the last tier only')
+      if (last !== (t.upToNotionalQuantums === null))
+        fail(`${tier}.upToNotionalQuantums`, 'must be null on the last tier only')
       if (t.upToNotionalQuantums !== null) {
-        if (t.upToNotionalQuantums <= bound) fail(`${tier}.upToNotionalQuantums`, 'must increase from tier to tier')
+        if (t.upToNotionalQuantums <= bound)
+          fail(`${tier}.upToNotionalQuantums`, 'must increase from tier to tier')
         bound = t.upToNotionalQuantums
       }
       if (!int(t.mmfPpm, 1, 1_000_000) || !int(t.imfPpm, t.mmfPpm, 1_000_000)) {
@@ -52,28 +60,44 @@ export function validateConfig(config: EngineConfig): void {
       }
     })
     if (!int(m.takerFeePpm, 0, 1_000_000) || !int(m.makerFeePpm, -m.takerFeePpm, 1_000_000)) {
-      fail(`${at}.makerFeePpm/takerFeePpm`, 'must satisfy 0 <= taker and -taker <= maker: rebates never exceed taker fees')
+      fail(
+        `${at}.makerFeePpm/takerFeePpm`,
+        'must satisfy 0 <= taker and -taker <= maker: rebates never exceed taker fees',
+      )
     }
     if (!int(m.liquidationFeePpm, 0, 1_000_000)) fail(`${at}.liquidationFeePpm`, 'must be in [0, 1e6]')
     if (!int(m.priceBandPpm, 1, 1_000_000)) fail(`${at}.priceBandPpm`, 'must be in [1, 1e6]')
     if (!int(m.oracleMaxAgeMs, 1, Number.MAX_SAFE_INTEGER)) fail(`${at}.oracleMaxAgeMs`, 'must be positive')
     const f = m.funding
-    if (!int(f.sampleIntervalMs, 1, Number.MAX_SAFE_INTEGER) || !int(f.periodMs, f.sampleIntervalMs, Number.MAX_SAFE_INTEGER) || f.periodMs % f.sampleIntervalMs !== 0) {
+    if (
+      !int(f.sampleIntervalMs, 1, Number.MAX_SAFE_INTEGER) ||
+      !int(f.periodMs, f.sampleIntervalMs, Number.MAX_SAFE_INTEGER) ||
+      f.periodMs % f.sampleIntervalMs !== 0
+    ) {
       fail(`${at}.funding`, 'periodMs must be a positive multiple of sampleIntervalMs')
     }
-    if (!int(f.maxRatePpm, 0, 1_000_000) || !int(f.interestRatePpm, -1_000_000, 1_000_000)) fail(`${at}.funding`, 'rates must be within ±1e6 ppm')
-    if (typeof f.impactNotionalQuantums !== 'bigint' || f.impactNotionalQuantums <= 0n) fail(`${at}.funding.impactNotionalQuantums`, 'must be positive')
+    if (!int(f.maxRatePpm, 0, 1_000_000) || !int(f.interestRatePpm, -1_000_000, 1_000_000))
+      fail(`${at}.funding`, 'rates must be within ±1e6 ppm')
+    if (typeof f.impactNotionalQuantums !== 'bigint' || f.impactNotionalQuantums <= 0n)
+      fail(`${at}.funding.impactNotionalQuantums`, 'must be positive')
   })
   const signers = config.oracle.signers
   if (signers.some((s) => !LOWER_ADDRESS.test(s)) || new Set(signers).size !== signers.length) {
     fail('oracle.signers', 'must be distinct lowercase 0x addresses')
   }
-  if (!int(config.oracle.threshold, 1, signers.length)) fail('oracle.threshold', `must be in [1, ${signers.length}]`)
-  if (!int(config.oracle.maxPublishDelayMs, 0, Number.MAX_SAFE_INTEGER)) fail('oracle.maxPublishDelayMs', 'must be >= 0')
+  if (!int(config.oracle.threshold, 1, signers.length))
+    fail('oracle.threshold', `must be in [1, ${signers.length}]`)
+  if (!int(config.oracle.maxPublishDelayMs, 0, Number.MAX_SAFE_INTEGER))
+    fail('oracle.maxPublishDelayMs', 'must be >= 0')
   const nw = config.nonceWindow
-  if (!int(nw.size, 1, 1_000) || !int(nw.pastMs, 0, Number.MAX_SAFE_INTEGER) || !int(nw.futureMs, 0, Number.MAX_SAFE_INTEGER)) {
+  if (
+    !int(nw.size, 1, 1_000) ||
+    !int(nw.pastMs, 0, Number.MAX_SAFE_INTEGER) ||
+    !int(nw.futureMs, 0, Number.MAX_SAFE_INTEGER)
+  ) {
     fail('nonceWindow', 'size must be in [1, 1000] and the bounds >= 0')
   }
-  if (!int(config.maxOpenOrdersPerAccount, 1, 100_000)) fail('maxOpenOrdersPerAccount', 'must be in [1, 100000]')
+  if (!int(config.maxOpenOrdersPerAccount, 1, 100_000))
+    fail('maxOpenOrdersPerAccount', 'must be in [1, 100000]')
   if (!int(config.accountTreeDepth, 1, 32)) fail('accountTreeDepth', 'must be in [1, 32]')
 }

@@ -8,7 +8,17 @@ import { describe, expect, it } from 'vitest'
  * built-ins at all outside its tests and vector generators.
  */
 const ROOT = join(import.meta.dirname, '..')
-const PARTS = ['engine', 'settlement-contracts', 'sequencer', 'watcher', 'prover-stub', 'api', 'test', 'bench', 'demo'] as const
+const PARTS = [
+  'engine',
+  'settlement-contracts',
+  'sequencer',
+  'watcher',
+  'prover-stub',
+  'api',
+  'test',
+  'bench',
+  'demo',
+] as const
 type Part = (typeof PARTS)[number]
 
 const MAY_IMPORT: Record<Part, readonly Part[] | 'anything'> = {
@@ -27,7 +37,11 @@ const MAY_IMPORT: Record<Part, readonly Part[] | 'anything'> = {
 const ENGINE_PACKAGES = ['viem', '@noble/hashes', 'hash-wasm']
 
 function isEngineToolFile(file: string): boolean {
-  return /\.(test|bench|fuzz)\.ts$/.test(file) || /\/vectors\/generate\.ts$/.test(file) || file.startsWith('engine/testing/')
+  return (
+    /\.(test|bench|fuzz)\.ts$/.test(file) ||
+    /\/vectors\/generate\.ts$/.test(file) ||
+    file.startsWith('engine/testing/')
+  )
 }
 
 function* typescriptFiles(dir: string): Generator<string> {
@@ -39,9 +53,10 @@ function* typescriptFiles(dir: string): Generator<string> {
   }
 }
 
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const specifiers: string[] = []
-  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+  const re =
+    /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
   for (const m of source.matchAll(re)) specifiers.push((m[1] ?? m[2] ?? m[3])!)
   return specifiers
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import type { Address } from 'viem'
+import type { BatchData } from '../codec/batchData.ts'
 import {
   type ApproveAgentOp,
   type CancelAllOp,
@@ -20,7 +21,6 @@ import {
   ZERO_ADDRESS,
 } from '../ops.ts'
 import { MAX_LOTS, MAX_PRICE_TICKS } from '../units.ts'
-import type { BatchData } from '../codec/batchData.ts'
 
 /**
  * fast-check arbitraries for sequenced operations, for any property test in the repository.

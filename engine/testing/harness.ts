@@ -1,5 +1,5 @@
 import type { Address } from 'viem'
-import { apply, type ApplyResult } from '../apply.ts'
+import { type ApplyResult, apply } from '../apply.ts'
 import type { EngineConfig } from '../config.ts'
 import type { EngineEvent } from '../events.ts'
 import {
@@ -64,7 +64,10 @@ export class Harness {
     return this.nowMs - 1000 + this.nonce
   }
 
-  place(account: Address, order: Partial<OrderParams> & Pick<OrderParams, 'side' | 'priceTicks' | 'sizeLots'>): ApplyResult {
+  place(
+    account: Address,
+    order: Partial<OrderParams> & Pick<OrderParams, 'side' | 'priceTicks' | 'sizeLots'>,
+  ): ApplyResult {
     const op: PlaceOrderOp = {
       type: 'placeOrder',
       account,
@@ -90,12 +93,25 @@ export class Harness {
     return this.place(account, { side: Side.Buy, priceTicks, sizeLots, ...extra })
   }
 
-  sell(account: Address, priceTicks: number, sizeLots: number, extra: Partial<OrderParams> = {}): ApplyResult {
+  sell(
+    account: Address,
+    priceTicks: number,
+    sizeLots: number,
+    extra: Partial<OrderParams> = {},
+  ): ApplyResult {
     return this.place(account, { side: Side.Sell, priceTicks, sizeLots, ...extra })
   }
 
   cancel(account: Address, orderId: number, marketId = 0): ApplyResult {
-    return this.run({ type: 'cancelOrder', account, signer: account, nonce: this.nextNonce(), marketId, orderId, clientOrderId: 0n })
+    return this.run({
+      type: 'cancelOrder',
+      account,
+      signer: account,
+      nonce: this.nextNonce(),
+      marketId,
+      orderId,
+      clientOrderId: 0n,
+    })
   }
 
   position(account: Address, marketId = 0): number {
@@ -107,6 +123,9 @@ export class Harness {
   }
 }
 
-export function eventsOf<T extends EngineEvent['type']>(r: ApplyResult, type: T): Extract<EngineEvent, { type: T }>[] {
+export function eventsOf<T extends EngineEvent['type']>(
+  r: ApplyResult,
+  type: T,
+): Extract<EngineEvent, { type: T }>[] {
   return r.events.filter((e): e is Extract<EngineEvent, { type: T }> => e.type === type)
 }
