@@ -54,7 +54,9 @@ const traders = Array.from({ length: traderCount }, (_, i) => testAddress(0x2000
 
 for (const m of makers) h.deposit(m, 5_000_000n * USDC)
 // A tenth of the traders run close to maximum leverage, so price moves liquidate some of them.
-traders.forEach((t, i) => h.deposit(t, (i % 10 === 0 ? 50n : 2_000n + BigInt(pick(8_000))) * USDC))
+traders.forEach((t, i) => {
+  h.deposit(t, (i % 10 === 0 ? 50n : 2_000n + BigInt(pick(8_000))) * USDC)
+})
 h.deposit('0x0000000000000000000000000000000000000000', 20_000n * USDC)
 for (const m of markets) h.price(m.oracleId, m.priceTicks)
 

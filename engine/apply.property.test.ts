@@ -96,7 +96,9 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 
 function setup(collateralUsdc: number[]): Harness {
   const h = new Harness()
-  ACCOUNTS.forEach((a, i) => h.deposit(a, BigInt(collateralUsdc[i]!) * 1_000_000n))
+  ACCOUNTS.forEach((a, i) => {
+    h.deposit(a, BigInt(collateralUsdc[i]!) * 1_000_000n)
+  })
   h.deposit('0x0000000000000000000000000000000000000000', 5_000n * 1_000_000n)
   h.price(1, BASE_PRICES[0]!)
   h.price(2, BASE_PRICES[1]!)
