@@ -117,11 +117,11 @@ export async function run(): Promise<void> {
   const size = QUICK ? '100k' : '1m'
   const full = median(fullMs)
   const touched = median(touchMs)
-  console.log(`BENCH root_full_${size}_ms ${full.toFixed(1)} ms`)
-  console.log(`BENCH root_10k_of_${size}_ms ${touched.toFixed(1)} ms`)
+  console.log(`BENCH merkle_root_full_${size}_ms ${full.toFixed(1)} ms`)
+  console.log(`BENCH merkle_root_10k_of_${size}_ms ${touched.toFixed(1)} ms`)
   // CPU time of the process, all threads: steadier than wall time on a shared machine.
-  console.log(`BENCH root_full_${size}_cpu_ms ${median(fullCpuMs).toFixed(1)} ms`)
-  console.log(`BENCH root_10k_of_${size}_cpu_ms ${median(touchCpuMs).toFixed(1)} ms`)
+  console.log(`BENCH merkle_root_full_${size}_cpu_ms ${median(fullCpuMs).toFixed(1)} ms`)
+  console.log(`BENCH merkle_root_10k_of_${size}_cpu_ms ${median(touchCpuMs).toFixed(1)} ms`)
   console.log(`BENCH merkle_bytes_per_leaf ${bytesPerLeaf.toFixed(1)} bytes`)
-  console.log(`RATIO root_full_vs_10k ${(full / touched).toFixed(1)}`)
+  console.log(`RATIO merkle_root_full_vs_10k ${(full / touched).toFixed(1)}`)
 }
