@@ -1,7 +1,7 @@
 import type { Address } from 'viem'
 import type { Order } from '../book/order.ts'
 import { keccak256 } from '../commitment/keccak256.ts'
-import { accountRisk } from '../risk/margin.ts'
+import { pendingFundingQuantums } from '../risk/margin.ts'
 import { ByteWriter } from '../snapshot/byteWriter.ts'
 import type { Account } from './account.ts'
 import { type EngineState, INSURANCE_FUND_ACCOUNT_ID } from './engineState.ts'
@@ -134,6 +134,17 @@ export function accountDataHash(_state: EngineState, account: Account): Uint8Arr
  */
 export function escapeEquityQuantums(state: EngineState, account: Account): bigint {
   if (account.accountId === INSURANCE_FUND_ACCOUNT_ID) return 0n
-  const equity = accountRisk(state, account).equityQuantums
+  // Equity alone, by the same formula as accountRisk: a leaf needs no margin.
+  let equity = account.collateralQuantums
+  const markets = account.markets
+  for (let marketId = 0; marketId < markets.length; marketId++) {
+    const am = markets[marketId]
+    if (am === undefined || (am.sizeLots === 0 && am.costBasisQuantums === 0n)) continue
+    const market = state.markets[marketId]!
+    equity +=
+      BigInt(am.sizeLots) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick -
+      am.costBasisQuantums -
+      pendingFundingQuantums(am, market)
+  }
   return equity > 0n ? equity : 0n
 }
