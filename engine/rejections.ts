@@ -87,7 +87,8 @@ export const rejectHint: Record<RejectCode, string> = {
   ORACLE_NOT_NEWER: 'The publish time is not newer than the last accepted price.',
   ORACLE_UNKNOWN: 'No market uses this oracle id.',
   TIME_NOT_MONOTONIC: 'Sequenced time must never go back.',
-  WITHDRAWAL_LIMIT: 'This batch holds the maximum number of withdrawals; submit again, it will go into the next batch.',
+  WITHDRAWAL_LIMIT:
+    'This batch holds the maximum number of withdrawals; submit again, it will go into the next batch.',
   BAD_AGENT: 'The agent is not valid here; check the agent address and that it is approved for this account.',
 }
 

@@ -40,7 +40,8 @@ export function startFundingClock(market: MarketState, nowMs: number): void {
 function closePeriod(market: MarketState, events: EngineEvent[]): void {
   const f = market.config.funding
   // Mean premium, rounded toward zero.
-  const mean = market.premiumSampleCount === 0 ? 0 : Math.trunc(market.premiumSumPpm / market.premiumSampleCount)
+  const mean =
+    market.premiumSampleCount === 0 ? 0 : Math.trunc(market.premiumSumPpm / market.premiumSampleCount)
   let ratePpm = mean + f.interestRatePpm
   if (ratePpm > f.maxRatePpm) ratePpm = f.maxRatePpm
   if (ratePpm < -f.maxRatePpm) ratePpm = -f.maxRatePpm

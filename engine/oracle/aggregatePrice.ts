@@ -30,7 +30,8 @@ export function aggregatePrice(
     if (!oracle.signers.includes(o.signer)) return reject(RejectCode.ORACLE_UNKNOWN_SIGNER, o.signer)
     if (seen.has(o.signer)) return reject(RejectCode.ORACLE_UNKNOWN_SIGNER, `${o.signer} signed twice`)
     seen.add(o.signer)
-    if (!isPriceTicks(o.priceTicks) || !Number.isSafeInteger(o.publishTimeMs)) return reject(RejectCode.BAD_PRICE)
+    if (!isPriceTicks(o.priceTicks) || !Number.isSafeInteger(o.publishTimeMs))
+      return reject(RejectCode.BAD_PRICE)
     if (o.publishTimeMs > nowMs || o.publishTimeMs < nowMs - oracle.maxPublishDelayMs) {
       stale++
       continue
@@ -39,7 +40,10 @@ export function aggregatePrice(
     if (o.publishTimeMs < oldest) oldest = o.publishTimeMs
   }
   if (prices.length < oracle.threshold) {
-    return reject(stale > 0 ? RejectCode.ORACLE_STALE : RejectCode.ORACLE_QUORUM, `${prices.length} of ${oracle.threshold} needed`)
+    return reject(
+      stale > 0 ? RejectCode.ORACLE_STALE : RejectCode.ORACLE_QUORUM,
+      `${prices.length} of ${oracle.threshold} needed`,
+    )
   }
   prices.sort((a, b) => a - b)
   return { ok: true, priceTicks: prices[(prices.length - 1) >>> 1]!, publishTimeMs: oldest }
