@@ -95,7 +95,7 @@ export async function run(): Promise<void> {
   console.log(`BENCH root_mark_move_per_holder_us ${((moveMs * 1000) / holders).toFixed(2)} us`)
   console.log(`RATIO root_mark_move_vs_full ${(moveMs / median(full)).toFixed(3)}`)
 
-  let bytes = new Uint8Array()
+  let bytes: Uint8Array = new Uint8Array()
   const ser: number[] = []
   for (let r = 0; r < 3; r++) ser.push(time(() => (bytes = serializeSnapshot(state))))
   console.log(`BENCH snapshot_serialize_1m_ms ${median(ser).toFixed(0)} ms`)
