@@ -3,7 +3,16 @@
  * Prints `BENCH <name> <value> <unit>` and `RATIO <name> <value>` lines; a benchmark never fails the run.
  * BENCH_QUICK=1 shrinks every size for a smoke run. `npm run bench -- engine matching` runs a subset.
  */
-const ALL = ['matching', 'engine', 'commitment', 'stateRoot', 'digest', 'codec', 'liquidationIndex'] as const
+const ALL = [
+  'matching',
+  'engine',
+  'commitment',
+  'stateRoot',
+  'digest',
+  'codec',
+  'liquidationIndex',
+  'gas',
+] as const
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = wanted.filter((w) => !(ALL as readonly string[]).includes(w))

@@ -1,0 +1,415 @@
+import {
+  type Account,
+  type Address,
+  BaseError,
+  type Chain,
+  type Client,
+  ContractFunctionRevertedError,
+  createWalletClient,
+  decodeErrorResult,
+  decodeFunctionData,
+  defineChain,
+  type GetContractReturnType,
+  getContract,
+  type Hash,
+  type Hex,
+  http,
+  type PublicActions,
+  parseEventLogs,
+  publicActions,
+  type TransactionReceipt,
+  type Transport,
+  toHex,
+  type WalletActions,
+  type WalletRpcSchema,
+} from 'viem'
+import { attestationVerifierAbi, mockUSDCAbi, settlementAbi } from './generated/abis.ts'
+
+/** A signer and a reader on one RPC: what every call here needs. */
+export type ChainClient = Client<
+  Transport,
+  Chain,
+  Account,
+  WalletRpcSchema,
+  WalletActions<Chain, Account> & PublicActions<Transport, Chain, Account>
+>
+
+export interface ConnectParameters {
+  rpcUrl: string
+  account: Account
+  chainId: number
+  /** How often receipts are polled. anvil mines at once, so the default is short. */
+  pollingIntervalMs?: number
+}
+
+/** A wallet client with public actions for `account` on `rpcUrl`. */
+export function connect(params: ConnectParameters): ChainClient {
+  const chain = defineChain({
+    id: params.chainId,
+    name: `sce-l1-${params.chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [params.rpcUrl] } },
+  })
+  return createWalletClient({
+    account: params.account,
+    chain,
+    transport: http(params.rpcUrl),
+    pollingInterval: params.pollingIntervalMs ?? 50,
+  }).extend(publicActions)
+}
+
+/** `ISettlement.BatchHeader`: what `BatchProposed` carries and what challenge, prove and resolve take back. */
+export interface BatchHeader {
+  batchIndex: bigint
+  epoch: bigint
+  prevStateRoot: Hex
+  stateRoot: Hex
+  withdrawalsRoot: Hex
+  dataHash: Hex
+  inboxConsumed: bigint
+  inboxAccumulator: Hex
+  proposedAt: bigint
+}
+
+export const InboxKind = { Deposit: 0, ForcedWithdrawal: 1 } as const
+export type InboxKind = (typeof InboxKind)[keyof typeof InboxKind]
+
+/** `ISettlement.InboxItem`, as hashed into the inbox accumulator. */
+export interface InboxItem {
+  kind: InboxKind
+  sender: Address
+  account: Address
+  amountQuantums: bigint
+  index: bigint
+  timestamp: bigint
+}
+
+export interface SentTransaction {
+  hash: Hash
+  receipt: TransactionReceipt
+  gasUsed: bigint
+}
+
+export interface ProposedBatch extends SentTransaction {
+  header: BatchHeader
+  batchHash: Hex
+}
+
+export interface AppendedInboxItem extends SentTransaction {
+  item: InboxItem
+  accumulator: Hex
+}
+
+export interface ResolvedBatch extends SentTransaction {
+  outcome: 'finalized' | 'reverted'
+}
+
+export interface ProposeBatchParameters {
+  prevStateRoot: Hex
+  stateRoot: Hex
+  withdrawalsRoot: Hex
+  /** Inbox items consumed in total after the batch. */
+  inboxConsumed: bigint
+  /** The batch in the engine codec (engine/codec/encodeBatch). */
+  batchData: Uint8Array | Hex
+}
+
+export interface ClaimWithdrawalParameters {
+  batchIndex: bigint
+  withdrawalIndex: bigint
+  account: Address
+  amountQuantums: bigint
+  /** 16 siblings, bottom-up (engine/commitment/withdrawalsTree.ts withdrawalProof). */
+  proof: readonly (Uint8Array | Hex)[]
+}
+
+export interface EscapeParameters {
+  /** The parts of the last finalized state root (engine StateCommitment.rootParts). */
+  accountsRoot: Uint8Array | Hex
+  marketsHash: Uint8Array | Hex
+  globalsHash: Uint8Array | Hex
+  accountId: bigint
+  escapeEquityQuantums: bigint
+  accountDataHash: Uint8Array | Hex
+  /** ACCOUNT_TREE_DEPTH siblings, bottom-up (Engine.accountProof). */
+  proof: readonly (Uint8Array | Hex)[]
+}
+
+export interface LogRange {
+  fromBlock?: bigint
+  toBlock?: bigint
+}
+
+export interface ProposedBatchLog {
+  header: BatchHeader
+  batchHash: Hex
+  blockNumber: bigint
+  transactionHash: Hash
+}
+
+export interface InboxItemLog {
+  item: InboxItem
+  accumulator: Hex
+  blockNumber: bigint
+  transactionHash: Hash
+}
+
+export type SettlementContract = GetContractReturnType<typeof settlementAbi, ChainClient, Address>
+export type TokenContract = GetContractReturnType<typeof mockUSDCAbi, ChainClient, Address>
+
+const hex = (x: Uint8Array | Hex): Hex => (typeof x === 'string' ? x : toHex(x))
+
+/** Every custom error a Settlement call can bubble up: its own, the verifier's and the token's. */
+const knownErrorsAbi = [...settlementAbi, ...attestationVerifierAbi, ...mockUSDCAbi].filter(
+  (x) => x.type === 'error',
+)
+
+/**
+ * The custom error name of a failed call (`'ChallengeWindowOpen'`, `'NotEnoughSignatures'`, ...), or
+ * undefined when the failure is not a known custom error.
+ */
+export function revertErrorName(error: unknown): string | undefined {
+  if (!(error instanceof BaseError)) return undefined
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
+  if (!(reverted instanceof ContractFunctionRevertedError)) return undefined
+  if (reverted.data !== undefined) return reverted.data.errorName
+  if (reverted.raw === undefined) return undefined
+  try {
+    return decodeErrorResult({ abi: knownErrorsAbi, data: reverted.raw }).errorName
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The calls the sequencer, the watcher and the tests make on one Settlement deployment, as `client`'s
+ * account. Every write waits for its receipt and throws when the transaction reverted.
+ */
+export class SettlementClient {
+  readonly client: ChainClient
+  readonly settlementAddress: Address
+  readonly tokenAddress: Address
+  readonly settlement: SettlementContract
+  readonly token: TokenContract
+
+  constructor(client: ChainClient, addresses: { settlement: Address; token: Address }) {
+    this.client = client
+    this.settlementAddress = addresses.settlement
+    this.tokenAddress = addresses.token
+    this.settlement = getContract({ address: addresses.settlement, abi: settlementAbi, client })
+    this.token = getContract({ address: addresses.token, abi: mockUSDCAbi, client })
+  }
+
+  /** The same deployment, signing as another account. */
+  as(client: ChainClient): SettlementClient {
+    return new SettlementClient(client, { settlement: this.settlementAddress, token: this.tokenAddress })
+  }
+
+  get account(): Address {
+    return this.client.account.address
+  }
+
+  async #sent(hash: Hash): Promise<SentTransaction> {
+    const receipt = await this.client.waitForTransactionReceipt({ hash })
+    if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`)
+    return { hash, receipt, gasUsed: receipt.gasUsed }
+  }
+
+  #inboxItem(sent: SentTransaction): AppendedInboxItem {
+    const [log] = parseEventLogs({
+      abi: settlementAbi,
+      eventName: 'InboxItemAppended',
+      logs: sent.receipt.logs,
+    })
+    if (log === undefined) throw new Error(`no InboxItemAppended in ${sent.hash}`)
+    return { ...sent, ...inboxItemOf(log.args) }
+  }
+
+  // ---------------------------------------------------------------- inbox
+
+  /** Approves the settlement for `amountQuantums` (when the allowance is short) and deposits for `l2Recipient`. */
+  async deposit(amountQuantums: bigint, l2Recipient: Address): Promise<AppendedInboxItem> {
+    const allowance = await this.token.read.allowance([this.account, this.settlementAddress])
+    if (allowance < amountQuantums) {
+      await this.#sent(await this.token.write.approve([this.settlementAddress, amountQuantums]))
+    }
+    return this.#inboxItem(
+      await this.#sent(await this.settlement.write.deposit([amountQuantums, l2Recipient])),
+    )
+  }
+
+  /** Pays FORCED_WITHDRAWAL_FEE_WEI (read from the contract unless given). */
+  async requestForcedWithdrawal(amountQuantums: bigint, feeWei?: bigint): Promise<AppendedInboxItem> {
+    const value = feeWei ?? (await this.settlement.read.FORCED_WITHDRAWAL_FEE_WEI())
+    return this.#inboxItem(
+      await this.#sent(await this.settlement.write.requestForcedWithdrawal([amountQuantums], { value })),
+    )
+  }
+
+  async reclaimDeposit(item: InboxItem): Promise<SentTransaction> {
+    return this.#sent(await this.settlement.write.reclaimDeposit([item]))
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  /** Proposes with PROPOSER_BOND_WEI (read from the contract unless given); returns the stored header. */
+  async proposeBatch(params: ProposeBatchParameters, bondWei?: bigint): Promise<ProposedBatch> {
+    const value = bondWei ?? (await this.settlement.read.PROPOSER_BOND_WEI())
+    const sent = await this.#sent(
+      await this.settlement.write.proposeBatch(
+        [
+          params.prevStateRoot,
+          params.stateRoot,
+          params.withdrawalsRoot,
+          params.inboxConsumed,
+          hex(params.batchData),
+        ],
+        { value },
+      ),
+    )
+    const [log] = parseEventLogs({ abi: settlementAbi, eventName: 'BatchProposed', logs: sent.receipt.logs })
+    if (log === undefined) throw new Error(`no BatchProposed in ${sent.hash}`)
+    return { ...sent, header: { ...log.args.header }, batchHash: log.args.batchHash }
+  }
+
+  async challenge(header: BatchHeader, bondWei?: bigint): Promise<SentTransaction> {
+    const value = bondWei ?? (await this.settlement.read.CHALLENGER_BOND_WEI())
+    return this.#sent(await this.settlement.write.challenge([header], { value }))
+  }
+
+  async prove(header: BatchHeader, proof: Uint8Array | Hex): Promise<SentTransaction> {
+    return this.#sent(await this.settlement.write.prove([header, hex(proof)]))
+  }
+
+  async resolve(header: BatchHeader): Promise<ResolvedBatch> {
+    const sent = await this.#sent(await this.settlement.write.resolve([header]))
+    const reverted = parseEventLogs({
+      abi: settlementAbi,
+      eventName: 'BatchesReverted',
+      logs: sent.receipt.logs,
+    })
+    return { ...sent, outcome: reverted.length > 0 ? 'reverted' : 'finalized' }
+  }
+
+  async reclaimChallengeBond(batchHash: Hex): Promise<SentTransaction> {
+    return this.#sent(await this.settlement.write.reclaimChallengeBond([batchHash]))
+  }
+
+  /** Pays the caller's ETH credit to `recipient` (the caller by default). */
+  async claimCredit(recipient?: Address): Promise<SentTransaction> {
+    return this.#sent(await this.settlement.write.claimCredit([recipient ?? this.account]))
+  }
+
+  /** The public values the verifier checks for `header`, built by the contract from storage. */
+  async publicValuesOf(header: BatchHeader): Promise<Hex> {
+    return this.settlement.read.publicValuesOf([header])
+  }
+
+  // ---------------------------------------------------------------- exits
+
+  async claimWithdrawal(params: ClaimWithdrawalParameters): Promise<SentTransaction> {
+    return this.#sent(
+      await this.settlement.write.withdraw([
+        params.batchIndex,
+        params.withdrawalIndex,
+        params.account,
+        params.amountQuantums,
+        params.proof.map(hex),
+      ]),
+    )
+  }
+
+  async freezeForForcedWithdrawal(item: InboxItem): Promise<SentTransaction> {
+    return this.#sent(await this.settlement.write.freezeForForcedWithdrawal([item]))
+  }
+
+  async freezeForLiveness(): Promise<SentTransaction> {
+    return this.#sent(await this.settlement.write.freezeForLiveness())
+  }
+
+  /** Escapes as the caller, whose address must be the leaf's. */
+  async escape(params: EscapeParameters): Promise<SentTransaction> {
+    return this.#sent(
+      await this.settlement.write.escape([
+        hex(params.accountsRoot),
+        hex(params.marketsHash),
+        hex(params.globalsHash),
+        params.accountId,
+        params.escapeEquityQuantums,
+        hex(params.accountDataHash),
+        params.proof.map(hex),
+      ]),
+    )
+  }
+
+  // ---------------------------------------------------------------- reading L1
+
+  /** Inbox items in L1 order, from the `InboxItemAppended` events. */
+  async inboxItems(range: LogRange = {}): Promise<InboxItemLog[]> {
+    const logs = await this.client.getContractEvents({
+      address: this.settlementAddress,
+      abi: settlementAbi,
+      eventName: 'InboxItemAppended',
+      fromBlock: range.fromBlock ?? 0n,
+      toBlock: range.toBlock ?? 'latest',
+      strict: true,
+    })
+    return logs.map((log) => ({
+      ...inboxItemOf(log.args),
+      blockNumber: log.blockNumber,
+      transactionHash: log.transactionHash,
+    }))
+  }
+
+  /** Every `BatchProposed` event, reverted batches included; `batchHashOf` says which are live. */
+  async proposedBatches(range: LogRange = {}): Promise<ProposedBatchLog[]> {
+    const logs = await this.client.getContractEvents({
+      address: this.settlementAddress,
+      abi: settlementAbi,
+      eventName: 'BatchProposed',
+      fromBlock: range.fromBlock ?? 0n,
+      toBlock: range.toBlock ?? 'latest',
+      strict: true,
+    })
+    return logs.map((log) => ({
+      header: { ...log.args.header },
+      batchHash: log.args.batchHash,
+      blockNumber: log.blockNumber,
+      transactionHash: log.transactionHash,
+    }))
+  }
+
+  /** The batch data a proposal posted, read back from its calldata: what a watcher replays. */
+  async batchData(transactionHash: Hash): Promise<Uint8Array> {
+    const tx = await this.client.getTransaction({ hash: transactionHash })
+    const call = decodeFunctionData({ abi: settlementAbi, data: tx.input })
+    if (call.functionName !== 'proposeBatch') throw new Error(`${transactionHash} is not a proposeBatch call`)
+    const data = call.args[4]
+    return new Uint8Array(Buffer.from(data.slice(2), 'hex'))
+  }
+}
+
+function inboxItemOf(args: {
+  index: bigint
+  kind: number
+  account: Address
+  sender: Address
+  amountQuantums: bigint
+  timestamp: bigint
+  accumulator: Hex
+}): { item: InboxItem; accumulator: Hex } {
+  if (args.kind !== InboxKind.Deposit && args.kind !== InboxKind.ForcedWithdrawal) {
+    throw new Error(`unknown inbox kind ${args.kind}`)
+  }
+  return {
+    item: {
+      kind: args.kind,
+      sender: args.sender,
+      account: args.account,
+      amountQuantums: args.amountQuantums,
+      index: args.index,
+      timestamp: args.timestamp,
+    },
+    accumulator: args.accumulator,
+  }
+}
