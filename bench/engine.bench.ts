@@ -6,7 +6,7 @@ import { rebuildLiquidationIndex } from '../engine/engine.ts'
 import { type Op, OrderKind, SelfTradePrevention, Side, TimeInForce } from '../engine/ops.ts'
 import { StateCommitment } from '../engine/state/commitState.ts'
 import { EngineState } from '../engine/state/engineState.ts'
-import { ORACLE_SIGNERS, testAddress, testConfig, BTC_PERP } from '../engine/testing/testConfig.ts'
+import { BTC_PERP, ORACLE_SIGNERS, testAddress, testConfig } from '../engine/testing/testConfig.ts'
 import { getOrCreateAccount } from '../engine/transitions/deposit.ts'
 import { generateWorkload, type Workload } from './workload.ts'
 
@@ -41,7 +41,13 @@ function heapUsed(): number {
 }
 
 function fourMarkets(): MarketConfig[] {
-  return [0, 1, 2, 3].map((i) => ({ ...BTC_PERP, marketId: i, symbol: `M${i}-PERP`, oracleId: i + 1, maxOrderLots: 10_000_000 }))
+  return [0, 1, 2, 3].map((i) => ({
+    ...BTC_PERP,
+    marketId: i,
+    symbol: `M${i}-PERP`,
+    oracleId: i + 1,
+    maxOrderLots: 10_000_000,
+  }))
 }
 
 function priceOp(oracleId: number, priceTicks: number, nowMs: number): Op {
@@ -139,7 +145,8 @@ function mixConfig(): EngineConfig {
 function replayEngine(ops: Op[], addresses: Address[]): { seconds: number; rejected: number; fills: number } {
   const state = new EngineState(mixConfig())
   const d = new Driver(state)
-  for (let i = 0; i < addresses.length; i++) d.run({ type: 'deposit', account: addresses[i]!, amountQuantums: 1_000_000n * USDC, inboxIndex: i })
+  for (let i = 0; i < addresses.length; i++)
+    d.run({ type: 'deposit', account: addresses[i]!, amountQuantums: 1_000_000n * USDC, inboxIndex: i })
   for (let m = 0; m < 4; m++) d.run(priceOp(m + 1, MID, d.nowMs))
   let rejected = 0
   let fills = 0
@@ -171,7 +178,14 @@ function replayPeer(mix: Mix): { seconds: number; tradedLots: number } {
     const accountId = accounts[op.accountId]!
     const res =
       op.type === 'limit'
-        ? book.limit({ side, id: ids[m]![op.orderId]!, size: op.sizeLots, price: op.priceTicks, accountId, stpMode })
+        ? book.limit({
+            side,
+            id: ids[m]![op.orderId]!,
+            size: op.sizeLots,
+            price: op.priceTicks,
+            accountId,
+            stpMode,
+          })
         : book.market({ side, size: op.sizeLots, accountId, stpMode })
     tradedLots += op.sizeLots - res.quantityLeft
   }
@@ -180,7 +194,8 @@ function replayPeer(mix: Mix): { seconds: number; tradedLots: number } {
 
 function benchEngineVsPeer(): void {
   const totalOps = QUICK ? 100_000 : 1_000_000
-  const runs = QUICK ? 1 : 3
+  // Several runs even in a smoke run: the first of each side also warms the JIT, and the median drops it.
+  const runs = 3
   const addresses = Array.from({ length: 10_000 }, (_, i) => testAddress(0x10_0000 + i))
   const mix = buildMix(totalOps, addresses.length)
   const ops = engineOps(mix, addresses)
@@ -196,7 +211,8 @@ function benchEngineVsPeer(): void {
     ours.push(ops.length / e.seconds)
     last = e
   }
-  if (last.rejected > ops.length / 100) console.log(`WARNING engine rejected ${last.rejected} of ${ops.length} ops`)
+  if (last.rejected > ops.length / 100)
+    console.log(`WARNING engine rejected ${last.rejected} of ${ops.length} ops`)
   const o = median(ours)
   const p = median(peer)
   console.log(`BENCH engine_ops_per_s ${Math.round(o)} ops/s`)
@@ -261,7 +277,8 @@ function benchPriceUpdate(large: Large): void {
     const t0 = performance.now()
     const r = driver.run(priceOp(1, price, driver.nowMs))
     times.push(performance.now() - t0)
-    if (!r.result.ok || r.events.some((e) => e.type === 'liquidation')) throw new Error('the quiet price move did something')
+    if (!r.result.ok || r.events.some((e) => e.type === 'liquidation'))
+      throw new Error('the quiet price move did something')
   }
   console.log(`BENCH price_update_1m_accounts_ms ${median(times).toFixed(3)} ms`)
 }
@@ -272,8 +289,14 @@ function benchLiquidation(accounts: number): number {
   // Makers bid below the post-drop mark; the insurance fund backs what the book cannot take.
   const makers = [0xfeed0, 0xfeed1, 0xfeed2, 0xfeed3].map(testAddress)
   let inbox = 0
-  for (const m of makers) driver.run({ type: 'deposit', account: m, amountQuantums: 50_000_000n * USDC, inboxIndex: inbox++ })
-  driver.run({ type: 'deposit', account: '0x0000000000000000000000000000000000000000', amountQuantums: 5_000_000n * USDC, inboxIndex: inbox++ })
+  for (const m of makers)
+    driver.run({ type: 'deposit', account: m, amountQuantums: 50_000_000n * USDC, inboxIndex: inbox++ })
+  driver.run({
+    type: 'deposit',
+    account: '0x0000000000000000000000000000000000000000',
+    amountQuantums: 5_000_000n * USDC,
+    inboxIndex: inbox++,
+  })
   const dropped = Math.round(600_000 * 0.978)
   makers.forEach((maker, k) => {
     for (let level = 0; level < 20; level++) {
@@ -315,8 +338,11 @@ function benchLiquidation(accounts: number): number {
     if (e.via === 'book') viaBook++
     else viaInsurance++
   }
-  if (liquidated.size !== large.fragile) console.log(`WARNING liquidated ${liquidated.size} accounts, expected ${large.fragile}`)
-  console.log(`# liquidation run: ${liquidated.size} accounts, ${viaBook} book steps, ${viaInsurance} backstop takeovers, ${state.accounts.length - 1} accounts`)
+  if (liquidated.size !== large.fragile)
+    console.log(`WARNING liquidated ${liquidated.size} accounts, expected ${large.fragile}`)
+  console.log(
+    `# liquidation run: ${liquidated.size} accounts, ${viaBook} book steps, ${viaInsurance} backstop takeovers, ${state.accounts.length - 1} accounts`,
+  )
   return ms
 }
 
@@ -339,7 +365,9 @@ function benchOrderMemory(): void {
   const d = new Driver(state)
   d.run(priceOp(1, 600_000, d.nowMs))
   const owners = Array.from({ length: orders / 200 }, (_, i) => testAddress(0x200_0000 + i))
-  owners.forEach((a, i) => d.run({ type: 'deposit', account: a, amountQuantums: 10_000_000n * USDC, inboxIndex: i }))
+  owners.forEach((a, i) => {
+    d.run({ type: 'deposit', account: a, amountQuantums: 10_000_000n * USDC, inboxIndex: i })
+  })
   const ops: Op[] = []
   for (let i = 0; i < orders; i++) {
     const account = owners[i % owners.length]!
@@ -370,7 +398,8 @@ function benchOrderMemory(): void {
   // The op objects existed before the first reading; keep them until after the second.
   const after = heapUsed()
   if (ops.length !== orders) console.log('WARNING ops released early')
-  if (state.ordersById.size !== orders) console.log(`WARNING ${state.ordersById.size} of ${orders} orders rest`)
+  if (state.ordersById.size !== orders)
+    console.log(`WARNING ${state.ordersById.size} of ${orders} orders rest`)
   console.log(`BENCH bytes_per_resting_order ${Math.round((after - base) / orders)} bytes`)
 }
 

@@ -3,7 +3,7 @@ import { EngineInvariantError } from './rejections.ts'
 import type { EngineState } from './state/engineState.ts'
 import { applyApproveAgent, applyRevokeAgent } from './transitions/agents.ts'
 import { applyCancelAll, applyCancelOrder } from './transitions/cancelOrder.ts'
-import type { Tx } from './transitions/context.ts'
+import { Tx } from './transitions/context.ts'
 import { applyDeposit } from './transitions/deposit.ts'
 import { runLiquidations } from './transitions/liquidate.ts'
 import { applyModifyOrder } from './transitions/modifyOrder.ts'
@@ -67,7 +67,13 @@ export function apply(state: EngineState, op: Op, ctx: OpContext): ApplyResult {
   }
   state.seq = ctx.seq
   state.timestampMs = ctx.timestampMs
-  const tx: Tx = { state, ctx, events: [], touched: new Set() }
+  let tx = state.scratchTx
+  if (tx === null) {
+    tx = new Tx(state, ctx)
+    state.scratchTx = tx
+  } else {
+    tx.begin(ctx)
+  }
   const result = dispatch(tx, op)
   runLiquidations(tx)
   if (op.type === 'oracleUpdate' || op.type === 'timeAdvance') {

@@ -41,6 +41,13 @@ const breakages: Breakage[] = [
   ['holder missing', [Invariant.Holders], (s) => s.markets[0]!.holders.delete(1)],
   ['holder without position', [Invariant.Holders], (s) => s.markets[0]!.holders.add(3)],
   [
+    'flat position keeping a funding snapshot',
+    [Invariant.FlatPosition],
+    (s) => {
+      s.accounts[3]!.market(0).fundingIndexSnapshot = 5n
+    },
+  ],
+  [
     'crossed book',
     [Invariant.CrossedBook, Invariant.BookStructure],
     (s) => {

@@ -16,6 +16,8 @@ export const Invariant = {
   CrossedBook: 'crossedBook',
   /** No account, the insurance fund included, has negative equity at mark. */
   NegativeEquity: 'negativeEquity',
+  /** A flat position carries no cost basis and no funding snapshot (a snapshot drops such entries). */
+  FlatPosition: 'flatPosition',
   /** AccountMarket.openBidLots / openAskLots / openOrderCount equal the sums over the account's orders. */
   OrderExposure: 'orderExposure',
   /** ordersById, account.orders, clientOrderIds, the books and the untriggered sets agree. */
@@ -255,6 +257,12 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
         out.push({
           invariant: Invariant.Holders,
           details: `market ${m}: account ${id} size ${size}, holder ${isHolder}`,
+        })
+      }
+      if (size === 0 && (am.costBasisQuantums !== 0n || am.fundingIndexSnapshot !== 0n)) {
+        out.push({
+          invariant: Invariant.FlatPosition,
+          details: `market ${m}: account ${id} is flat with cost basis ${am.costBasisQuantums}, funding snapshot ${am.fundingIndexSnapshot}`,
         })
       }
     }

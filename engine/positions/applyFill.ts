@@ -26,28 +26,43 @@ export function positionAfterTrade(
   signedLots: number,
   signedNotionalQuantums: bigint,
 ): PositionChange {
+  const out: PositionChange = { sizeLots: 0, costBasisQuantums: 0n, realizedQuantums: 0n }
+  positionAfterTradeInto(out, sizeLots, costBasisQuantums, signedLots, signedNotionalQuantums)
+  return out
+}
+
+/** positionAfterTrade, written into `out`. */
+export function positionAfterTradeInto(
+  out: PositionChange,
+  sizeLots: number,
+  costBasisQuantums: bigint,
+  signedLots: number,
+  signedNotionalQuantums: bigint,
+): void {
+  out.sizeLots = sizeLots + signedLots
   if (sizeLots === 0 || Math.sign(sizeLots) === Math.sign(signedLots)) {
-    return {
-      sizeLots: sizeLots + signedLots,
-      costBasisQuantums: costBasisQuantums + signedNotionalQuantums,
-      realizedQuantums: 0n,
-    }
+    out.costBasisQuantums =
+      signedNotionalQuantums === 0n ? costBasisQuantums : costBasisQuantums + signedNotionalQuantums
+    out.realizedQuantums = 0n
+    return
   }
   const absSize = Math.abs(sizeLots)
   const absTrade = Math.abs(signedLots)
   const closed = absTrade < absSize ? absTrade : absSize
+  // Both divisions round toward zero (bigint division truncates).
   const removedBasis = (costBasisQuantums * BigInt(closed)) / BigInt(absSize)
   const closedNotional =
-    closed === absTrade ? signedNotionalQuantums : (signedNotionalQuantums * BigInt(closed)) / BigInt(absTrade)
+    closed === absTrade
+      ? signedNotionalQuantums
+      : (signedNotionalQuantums * BigInt(closed)) / BigInt(absTrade)
   // Selling a long receives -closedNotional (> 0); buying back a short pays closedNotional.
-  const realized = -closedNotional - removedBasis
+  out.realizedQuantums = -closedNotional - removedBasis
   const openedNotional = signedNotionalQuantums - closedNotional
-  return {
-    sizeLots: sizeLots + signedLots,
-    costBasisQuantums: costBasisQuantums - removedBasis + openedNotional,
-    realizedQuantums: realized,
-  }
+  out.costBasisQuantums = costBasisQuantums - removedBasis + openedNotional
 }
+
+// Scratch for applyFill, which is never re-entered.
+const next: PositionChange = { sizeLots: 0, costBasisQuantums: 0n, realizedQuantums: 0n }
 
 /**
  * Applies one side of a trade to an account: settles funding, moves the position, books realized PnL
@@ -66,13 +81,19 @@ export function applyFill(
   const am = account.market(marketId)
   settleFunding(state, account, am, market, events)
   const before = am.sizeLots
-  const next = positionAfterTrade(before, am.costBasisQuantums, signedLots, signedNotionalQuantums)
+  positionAfterTradeInto(next, before, am.costBasisQuantums, signedLots, signedNotionalQuantums)
   am.sizeLots = next.sizeLots
   am.costBasisQuantums = next.costBasisQuantums
-  account.collateralQuantums += next.realizedQuantums - feeQuantums
+  if (next.realizedQuantums !== 0n) account.collateralQuantums += next.realizedQuantums
+  if (feeQuantums !== 0n) account.collateralQuantums -= feeQuantums
   market.openInterestLots += (next.sizeLots > 0 ? next.sizeLots : 0) - (before > 0 ? before : 0)
-  if (next.sizeLots === 0) market.holders.delete(account.accountId)
-  else if (before === 0) market.holders.add(account.accountId)
+  if (next.sizeLots === 0) {
+    market.holders.delete(account.accountId)
+    // INVARIANT: a flat position carries no funding snapshot. Funding settles before the next trade, so the
+    // value is meaningless, and a snapshot drops empty entries: keeping it would make a restored state's
+    // root differ from the live one.
+    am.fundingIndexSnapshot = 0n
+  } else if (before === 0) market.holders.add(account.accountId)
   state.dirtyAccounts.add(account.accountId)
   events.push({
     type: 'position',

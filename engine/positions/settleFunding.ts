@@ -19,6 +19,12 @@ export function settleFunding(
   market: MarketState,
   events: EngineEvent[],
 ): void {
+  const index = market.fundingIndexNanoQuantumsPerLot
+  if (am.sizeLots === 0 || am.fundingIndexSnapshot === index) {
+    // Nothing owed and nothing exact to account for.
+    am.fundingIndexSnapshot = index
+    return
+  }
   const owed = pendingFundingQuantums(am, market)
   const exactNano = BigInt(am.sizeLots) * (market.fundingIndexNanoQuantumsPerLot - am.fundingIndexSnapshot)
   am.fundingIndexSnapshot = market.fundingIndexNanoQuantumsPerLot
@@ -32,6 +38,11 @@ export function settleFunding(
     state.dirtyAccounts.add(state.insuranceFund.accountId)
   }
   if (owed !== 0n) {
-    events.push({ type: 'funding', accountId: account.accountId, marketId: market.config.marketId, paidQuantums: owed })
+    events.push({
+      type: 'funding',
+      accountId: account.accountId,
+      marketId: market.config.marketId,
+      paidQuantums: owed,
+    })
   }
 }

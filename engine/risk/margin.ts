@@ -76,7 +76,7 @@ export interface MarketOverride {
 
 const EXACT = 2 ** 53
 const EXACT_BIG = 2n ** 53n
-/** Notionals stay below this so that a tiered margin (at most notional + one quantum per tier) stays below 2^53. */
+/** Notionals stay below this, so a margin (at most the notional) plus the next market's stays below 2^53. */
 export const NOTIONAL_EXACT = 2 ** 52
 
 /** A market's margin tiers as doubles, for the exact double path; `exact` is false when the path cannot be used. */
@@ -97,7 +97,12 @@ export class MarginTable {
     this.upTo = new Float64Array(n)
     this.imfPpm = new Float64Array(n)
     this.mmfPpm = new Float64Array(n)
-    let exact = n > 0 && config.quantumsPerLotTick > 0n && config.quantumsPerLotTick < BigInt(NOTIONAL_EXACT)
+    // Each tier adds below 1e12 to the remainder sum of tieredMarginExact: 1000 tiers keep it below 2^53.
+    let exact =
+      n > 0 &&
+      n <= 1_000 &&
+      config.quantumsPerLotTick > 0n &&
+      config.quantumsPerLotTick < BigInt(NOTIONAL_EXACT)
     let lower = 0n
     for (let i = 0; i < n; i++) {
       const t = tiers[i]!
@@ -141,23 +146,42 @@ function tieredMarginExact(upTo: Float64Array, fractions: Float64Array, notional
     const upper = upTo[i]!
     const last = notional <= upper
     const slice = (last ? notional : upper) - lower
-    const lo = slice % PPM
+    // Floor of a correctly rounded quotient is off by at most one; the remainder check corrects it.
+    let hi = Math.floor(slice / PPM)
+    let lo = slice - hi * PPM
+    if (lo < 0) {
+      hi--
+      lo += PPM
+    } else if (lo >= PPM) {
+      hi++
+      lo -= PPM
+    }
     const f = fractions[i]!
-    whole += ((slice - lo) / PPM) * f
+    whole += hi * f
     part += lo * f
     if (last) break
     lower = upper
   }
-  const rest = part % PPM
+  let q = Math.floor(part / PPM)
+  let rest = part - q * PPM
+  if (rest < 0) {
+    q--
+    rest += PPM
+  } else if (rest >= PPM) {
+    q++
+    rest -= PPM
+  }
   // Rounded up: a remainder adds one quantum.
-  return whole + (part - rest) / PPM + (rest > 0 ? 1 : 0)
+  return whole + q + (rest > 0 ? 1 : 0)
 }
 
-// Results of the last successful riskExact; module-level so the hot path allocates nothing.
-let exactEquity = 0
-let exactInitial = 0
-let exactMaintenance = 0
-let exactNotional = 0
+// Results of the last successful riskExact, in a typed array so the hot path allocates nothing (a module
+// variable would box each double).
+const exactResult = new Float64Array(4)
+const EQUITY = 0
+const INITIAL = 1
+const MAINTENANCE = 2
+const NOTIONAL = 3
 
 /**
  * accountRisk in exact doubles; false (and the results undefined) when some value leaves the exact range,
@@ -224,17 +248,18 @@ function riskExact(state: EngineState, account: Account, override: MarketOverrid
     im += tieredMarginExact(table.upTo, table.imfPpm, worstNotional)
     if (!(equity < EXACT && equity > -EXACT && im < EXACT && mm < EXACT && notionalSum < EXACT)) return false
   }
-  exactEquity = equity
-  exactInitial = im
-  exactMaintenance = mm
-  exactNotional = notionalSum
+  exactResult[EQUITY] = equity
+  exactResult[INITIAL] = im
+  exactResult[MAINTENANCE] = mm
+  exactResult[NOTIONAL] = notionalSum
   return true
 }
 
-function accountRiskBig(
+/** accountRisk in bigint arithmetic throughout: the definition, and the path for values outside the exact double range. */
+export function accountRiskBigint(
   state: EngineState,
   account: Account,
-  override: MarketOverride | undefined,
+  override?: MarketOverride,
 ): AccountRisk {
   let equity = account.collateralQuantums + (override === undefined ? 0n : override.collateralDeltaQuantums)
   let im = 0n
@@ -277,13 +302,18 @@ function accountRiskBig(
   }
 }
 
+/**
+ * collateral + unrealized PnL − pending funding, initial margin of positions and open orders, maintenance
+ * margin and notional of positions, at current marks; with `override`, as if one market's values were those.
+ * Computed in exact doubles when every value allows (see above), else in bigints: the same result.
+ */
 export function accountRisk(state: EngineState, account: Account, override?: MarketOverride): AccountRisk {
-  if (!riskExact(state, account, override)) return accountRiskBig(state, account, override)
+  if (!riskExact(state, account, override)) return accountRiskBigint(state, account, override)
   return {
-    equityQuantums: BigInt(exactEquity),
-    initialMarginQuantums: BigInt(exactInitial),
-    maintenanceMarginQuantums: BigInt(exactMaintenance),
-    positionNotionalQuantums: BigInt(exactNotional),
+    equityQuantums: BigInt(exactResult[EQUITY]!),
+    initialMarginQuantums: BigInt(exactResult[INITIAL]!),
+    maintenanceMarginQuantums: BigInt(exactResult[MAINTENANCE]!),
+    positionNotionalQuantums: BigInt(exactResult[NOTIONAL]!),
   }
 }
 
@@ -293,18 +323,19 @@ export function meetsInitialMarginWith(
   account: Account,
   override?: MarketOverride,
 ): boolean {
-  if (riskExact(state, account, override)) return exactEquity >= exactInitial
-  return meetsInitialMargin(accountRiskBig(state, account, override))
+  if (riskExact(state, account, override)) return exactResult[EQUITY]! >= exactResult[INITIAL]!
+  return meetsInitialMargin(accountRiskBigint(state, account, override))
 }
 
 /** isLiquidatable(accountRisk(...)) without building the risk in the common case. */
 export function isLiquidatableNow(state: EngineState, account: Account): boolean {
-  if (riskExact(state, account, undefined)) return exactNotional > 0 && exactEquity < exactMaintenance
-  return isLiquidatable(accountRiskBig(state, account, undefined))
+  if (riskExact(state, account, undefined))
+    return exactResult[NOTIONAL]! > 0 && exactResult[EQUITY]! < exactResult[MAINTENANCE]!
+  return isLiquidatable(accountRiskBigint(state, account))
 }
 
 /** accountRisk(...).equityQuantums. */
 export function equityQuantums(state: EngineState, account: Account): bigint {
-  if (riskExact(state, account, undefined)) return BigInt(exactEquity)
-  return accountRiskBig(state, account, undefined).equityQuantums
+  if (riskExact(state, account, undefined)) return BigInt(exactResult[EQUITY]!)
+  return accountRiskBigint(state, account).equityQuantums
 }

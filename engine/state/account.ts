@@ -33,14 +33,28 @@ export class Account {
   orders: Map<number, Order> | null = null
   /** Open orders by client order id. */
   clientOrderIds: Map<bigint, Order> | null = null
-  /** The N highest nonces of each signer acting for this account (the account itself or an agent). */
-  nonces: Map<Address, number[]> | null = null
   /** Approved trading agents and the sequenced time their approval ends. */
   agents: Map<Address, number> | null = null
+  private nonceWindows: Map<Address, number[]> | null = null
+  /**
+   * Derived: the window `nonces` holds under the account's own address, found once and kept, since most
+   * operations are signed by the account itself. Dropped whenever `nonces` is replaced.
+   */
+  ownNonceWindow: number[] | null = null
 
   constructor(accountId: number, address: Address) {
     this.accountId = accountId
     this.address = address
+  }
+
+  /** The N highest nonces of each signer acting for this account (the account itself or an agent). */
+  get nonces(): Map<Address, number[]> | null {
+    return this.nonceWindows
+  }
+
+  set nonces(windows: Map<Address, number[]> | null) {
+    this.nonceWindows = windows
+    this.ownNonceWindow = null
   }
 
   market(marketId: number): AccountMarket {

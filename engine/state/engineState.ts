@@ -4,6 +4,7 @@ import type { EngineConfig } from '../config.ts'
 import { ZERO_ADDRESS } from '../ops.ts'
 import { LiquidationIndex } from '../risk/liquidationIndex.ts'
 import { MarginTable } from '../risk/margin.ts'
+import { AccountIdSet } from '../transitions/accountIdSet.ts'
 import type { Tx } from '../transitions/context.ts'
 import { Account } from './account.ts'
 import { MarketState } from './marketState.ts'
@@ -34,7 +35,8 @@ export class EngineState {
   readonly accountIdByAddress = new Map<Address, number>()
   readonly markets: MarketState[]
   readonly marketByOracleId = new Map<number, MarketState>()
-  readonly ordersById = new Map<number, Order>()
+  /** See `ordersById`; null when it must be rebuilt. */
+  orderIndexCache: Map<number, Order> | null = null
   nextOrderId = 1
   /** Protocol fee pool: taker fees minus maker rebates. */
   feesQuantums = 0n
@@ -50,7 +52,7 @@ export class EngineState {
   /** Withdrawals since the last sealed batch, in order. */
   pendingWithdrawals: PendingWithdrawal[] = []
   /** Accounts whose leaf must be recomputed at the next root. */
-  readonly dirtyAccounts = new Set<number>()
+  readonly dirtyAccounts = new AccountIdSet()
   /** GTT orders as (expiresAtMs, orderId) pairs, kept sorted ascending; cancelled entries are skipped lazily. */
   expiryQueue: { expiresAtMs: number; orderId: number }[] = []
   /** Derived: finds accounts a price or funding move may have put below maintenance margin. */
@@ -59,7 +61,7 @@ export class EngineState {
    * Derived: accounts within rounding slack of maintenance margin that the index cannot hold;
    * rechecked after every price or funding move.
    */
-  readonly edgeAccounts = new Set<number>()
+  readonly edgeAccounts = new AccountIdSet()
   /** Derived from the config: each market's margin tiers as doubles, for the exact double path of margin.ts. */
   readonly marginTables: MarginTable[]
   /**
@@ -67,7 +69,7 @@ export class EngineState {
    * thresholds, but the index is only read after a price or funding move, so they are brought up to date
    * there, once, rather than after every trade.
    */
-  readonly indexPending = new Set<number>()
+  readonly indexPending = new AccountIdSet()
   /** The working context of `apply`, reused between operations. */
   scratchTx: Tx | null = null
 
@@ -82,6 +84,26 @@ export class EngineState {
     // A deposit to the zero address tops up the insurance fund.
     this.accountIdByAddress.set(ZERO_ADDRESS, INSURANCE_FUND_ACCOUNT_ID)
     this.dirtyAccounts.add(INSURANCE_FUND_ACCOUNT_ID)
+  }
+
+  /**
+   * Derived: every open order (resting or untriggered) by order id, built on demand from the accounts'
+   * orders, in ascending order id. The engine does not maintain it while it runs (it needs no global
+   * lookup); it drops the cache whenever orders change, and the next read rebuilds it. Writes to the map
+   * returned (by restore or test fixtures that also fill `account.orders`) last until the next change.
+   */
+  get ordersById(): Map<number, Order> {
+    let index = this.orderIndexCache
+    if (index === null) {
+      const orders: Order[] = []
+      for (const account of this.accounts)
+        if (account.orders !== null) for (const o of account.orders.values()) orders.push(o)
+      orders.sort((a, b) => a.orderId - b.orderId)
+      index = new Map()
+      for (const o of orders) index.set(o.orderId, o)
+      this.orderIndexCache = index
+    }
+    return index
   }
 
   get insuranceFund(): Account {

@@ -9,7 +9,11 @@ import type { OpResult } from './result.ts'
 export const MAX_AGENTS_PER_ACCOUNT = 16
 
 export function applyApproveAgent(tx: Tx, op: ApproveAgentOp): OpResult {
-  if (!isAddress(op.agent, { strict: false }) || op.agent !== op.agent.toLowerCase() || op.agent === op.account) {
+  if (
+    !isAddress(op.agent, { strict: false }) ||
+    op.agent !== op.agent.toLowerCase() ||
+    op.agent === op.account
+  ) {
     return reject(RejectCode.BAD_AGENT, 'the agent must be a lowercase address other than the account')
   }
   if (!Number.isSafeInteger(op.expiresAtMs) || op.expiresAtMs <= tx.ctx.timestampMs) {
@@ -18,10 +22,16 @@ export function applyApproveAgent(tx: Tx, op: ApproveAgentOp): OpResult {
   const account = authorize(tx, op, false)
   if (isRejection(account)) return account
   if (account.agents === null) account.agents = new Map()
-  if (!account.agents.has(op.agent) && account.agents.size >= MAX_AGENTS_PER_ACCOUNT) return reject(RejectCode.BAD_AGENT, `at most ${MAX_AGENTS_PER_ACCOUNT} agents`)
+  if (!account.agents.has(op.agent) && account.agents.size >= MAX_AGENTS_PER_ACCOUNT)
+    return reject(RejectCode.BAD_AGENT, `at most ${MAX_AGENTS_PER_ACCOUNT} agents`)
   account.agents.set(op.agent, op.expiresAtMs)
   tx.state.dirtyAccounts.add(account.accountId)
-  tx.events.push({ type: 'agent', accountId: account.accountId, agent: op.agent, expiresAtMs: op.expiresAtMs })
+  tx.events.push({
+    type: 'agent',
+    accountId: account.accountId,
+    agent: op.agent,
+    expiresAtMs: op.expiresAtMs,
+  })
   return { ok: true }
 }
 

@@ -25,7 +25,10 @@ export function getOrCreateAccount(state: EngineState, address: Address): Accoun
 /** INVARIANT: inbox items are consumed exactly once and strictly in L1 order. */
 export function consumeInbox(state: EngineState, inboxIndex: number): void {
   if (inboxIndex !== state.inboxConsumed) {
-    throw new EngineInvariantError('inbox order', `expected inbox item ${state.inboxConsumed}, got ${inboxIndex}`)
+    throw new EngineInvariantError(
+      'inbox order',
+      `expected inbox item ${state.inboxConsumed}, got ${inboxIndex}`,
+    )
   }
   state.inboxConsumed++
 }
@@ -46,6 +49,10 @@ export function applyDeposit(tx: Tx, op: DepositOp): OpResult {
     amountQuantums: op.amountQuantums,
     inboxIndex: op.inboxIndex,
   })
-  tx.events.push({ type: 'collateral', accountId: account.accountId, collateralQuantums: account.collateralQuantums })
+  tx.events.push({
+    type: 'collateral',
+    accountId: account.accountId,
+    collateralQuantums: account.collateralQuantums,
+  })
   return { ok: true }
 }

@@ -1,9 +1,15 @@
 import { CancelReason } from '../events.ts'
 import { OrderKind, SelfTradePrevention, Side, TimeInForce } from '../ops.ts'
 import { applyFill } from '../positions/applyFill.ts'
-import { type AccountRisk, accountRisk, isLiquidatable, tieredMarginQuantums } from '../risk/margin.ts'
+import {
+  type AccountRisk,
+  accountRisk,
+  isLiquidatable,
+  isLiquidatableNow,
+  tieredMarginQuantums,
+} from '../risk/margin.ts'
 import type { Account } from '../state/account.ts'
-import { INSURANCE_FUND_ACCOUNT_ID } from '../state/engineState.ts'
+import { type EngineState, INSURANCE_FUND_ACCOUNT_ID } from '../state/engineState.ts'
 import type { MarketState } from '../state/marketState.ts'
 import { divCeil, divFloor, MAX_PRICE_TICKS, PPM_BIG } from '../units.ts'
 import { cancelAllOrders } from './cancelOrder.ts'
@@ -15,24 +21,57 @@ const MAX_ROUNDS = 64
 /** Attempts to reduce one position through the book before the backstop takes over. */
 const BOOK_ATTEMPTS = 3
 
+/**
+ * Brings the liquidation index up to date for every account changed since the last price or funding move.
+ * Runs before a move, so each account is indexed at the marks and funding it was checked at, exactly as if
+ * it had been indexed right after its check.
+ */
+export function flushLiquidationIndex(state: EngineState): void {
+  const pending = state.indexPending
+  if (pending.size === 0) return
+  const index = state.liquidationIndex
+  for (const id of pending) {
+    const account = state.accounts[id]!
+    if (!account.hasPositions()) index.remove(id)
+    else if (index.update(state, account, accountRisk(state, account))) state.edgeAccounts.add(id)
+    else state.edgeAccounts.delete(id)
+  }
+  pending.clear()
+}
+
 /** After a price or funding-index move: queue every account the index says may have crossed, and the edge accounts. */
 export function collectCrossed(tx: Tx, market: MarketState): void {
   const state = tx.state
+  flushLiquidationIndex(state)
   for (const id of state.liquidationIndex.takeCrossed(state, market.config.marketId)) tx.touched.add(id)
   for (const id of state.edgeAccounts) tx.touched.add(id)
 }
 
+// Scratch lists of one round: runLiquidations is never re-entered.
+const round: number[] = []
+const due: number[] = []
+
 /**
- * Checks every touched account, in ascending account id, liquidating those below maintenance margin and
- * re-indexing the rest; repeats while liquidations touch further accounts. The result is the same
- * whatever the index returned, as long as it missed no account at risk: that keeps replay independent
- * of the index, which is not part of the state.
+ * Liquidates, round by round, in ascending account id, exactly the accounts that are liquidatable at the
+ * start of the round; accounts that a liquidation of the round touches (makers, deleveraging
+ * counterparties) are checked in the next round. Fixing each round's set first is what makes the result
+ * independent of the index, which is not part of the state: the index may return any superset of the
+ * accounts at risk (a restored engine rebuilds it with other thresholds), and a fine account found by one
+ * index and not by the other changes nothing. Non-liquidatable accounts are only re-indexed.
  */
 export function runLiquidations(tx: Tx): void {
-  for (let round = 0; round < MAX_ROUNDS && tx.touched.size > 0; round++) {
-    const ids = [...tx.touched].sort((a, b) => a - b)
-    tx.touched.clear()
-    for (const id of ids) checkAccount(tx, id)
+  const state = tx.state
+  for (let r = 0; r < MAX_ROUNDS && tx.touched.size > 0; r++) {
+    tx.touched.drainSorted(round)
+    due.length = 0
+    for (let i = 0; i < round.length; i++) {
+      const id = round[i]!
+      if (id === INSURANCE_FUND_ACCOUNT_ID) continue
+      const account = state.accounts[id]!
+      if (account.hasPositions() && isLiquidatableNow(state, account)) due.push(id)
+      else reindex(tx, account, false)
+    }
+    for (let i = 0; i < due.length; i++) checkAccount(tx, due[i]!)
   }
 }
 
@@ -40,30 +79,34 @@ function checkAccount(tx: Tx, accountId: number): void {
   if (accountId === INSURANCE_FUND_ACCOUNT_ID) return
   const state = tx.state
   const account = state.accounts[accountId]!
-  if (!account.hasPositions()) {
-    state.liquidationIndex.remove(accountId)
-    state.edgeAccounts.delete(accountId)
-    return
-  }
-  const risk = accountRisk(state, account)
-  if (isLiquidatable(risk)) {
-    liquidateAccount(tx, account, risk)
-    reindex(tx, account)
-    return
-  }
-  if (state.liquidationIndex.update(state, account, risk)) state.edgeAccounts.add(accountId)
-  else state.edgeAccounts.delete(accountId)
+  const liquidatable = account.hasPositions() && isLiquidatableNow(state, account)
+  if (liquidatable) liquidateAccount(tx, account, accountRisk(state, account))
+  reindex(tx, account, liquidatable)
 }
 
-function reindex(tx: Tx, account: Account): void {
+/**
+ * Re-indexes an account after its check. One without a position leaves the index now; one still
+ * liquidatable after its liquidation (an edge account) is updated now; any other is queued, and its
+ * entries are refreshed before the next price or funding move (`update` would index it and return false).
+ * `recheck` is false when the caller has just found the account not liquidatable and changed nothing.
+ */
+function reindex(tx: Tx, account: Account, recheck: boolean): void {
   const state = tx.state
+  const id = account.accountId
   if (!account.hasPositions()) {
-    state.liquidationIndex.remove(account.accountId)
-    state.edgeAccounts.delete(account.accountId)
+    state.liquidationIndex.remove(id)
+    state.indexPending.delete(id)
+    state.edgeAccounts.delete(id)
     return
   }
-  if (state.liquidationIndex.update(state, account, accountRisk(state, account))) state.edgeAccounts.add(account.accountId)
-  else state.edgeAccounts.delete(account.accountId)
+  if (recheck && isLiquidatableNow(state, account)) {
+    state.indexPending.delete(id)
+    if (state.liquidationIndex.update(state, account, accountRisk(state, account))) state.edgeAccounts.add(id)
+    else state.edgeAccounts.delete(id)
+    return
+  }
+  state.indexPending.add(id)
+  state.edgeAccounts.delete(id)
 }
 
 /**
@@ -95,7 +138,9 @@ export function bankruptcyPriceTicks(equityQuantums: bigint, sizeLots: number, m
 function lotsToRestore(risk: AccountRisk, sizeLots: number, market: MarketState): number {
   const absSize = sizeLots < 0 ? -sizeLots : sizeLots
   const notional = BigInt(absSize) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick
-  const freed = tieredMarginQuantums(market.config.marginTiers, notional, true) - divCeil(notional * BigInt(market.config.liquidationFeePpm), PPM_BIG)
+  const freed =
+    tieredMarginQuantums(market.config.marginTiers, notional, true) -
+    divCeil(notional * BigInt(market.config.liquidationFeePpm), PPM_BIG)
   if (freed <= 0n) return absSize
   const deficit = risk.maintenanceMarginQuantums - risk.equityQuantums
   const lots = divCeil(BigInt(absSize) * deficit * 11n, freed * 10n)
@@ -185,7 +230,8 @@ function insuranceTakeover(tx: Tx, account: Account, risk: AccountRisk): boolean
   for (let i = 0; i < state.markets.length; i++) {
     const market = state.markets[i]!
     const size = (fund.markets[i]?.sizeLots ?? 0) + (account.markets[i]?.sizeLots ?? 0)
-    const notional = BigInt(size < 0 ? -size : size) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick
+    const notional =
+      BigInt(size < 0 ? -size : size) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick
     fundMm += tieredMarginQuantums(market.config.marginTiers, notional, true)
   }
   const fundEquityAfter = fundRisk.equityQuantums + risk.equityQuantums
@@ -214,7 +260,11 @@ function settleRemainder(tx: Tx, account: Account, fund: Account): void {
   tx.state.dirtyAccounts.add(account.accountId)
   tx.state.dirtyAccounts.add(fund.accountId)
   tx.events.push({ type: 'collateral', accountId: account.accountId, collateralQuantums: 0n })
-  tx.events.push({ type: 'collateral', accountId: fund.accountId, collateralQuantums: fund.collateralQuantums })
+  tx.events.push({
+    type: 'collateral',
+    accountId: fund.accountId,
+    collateralQuantums: fund.collateralQuantums,
+  })
 }
 
 interface Candidate {

@@ -27,7 +27,8 @@ export function applyModifyOrder(tx: Tx, op: ModifyOrderOp): OpResult {
   const cfg = market.config
 
   if (order.level === null) {
-    if (op.newSizeLots < cfg.minOrderLots || op.newSizeLots > cfg.maxOrderLots) return reject(RejectCode.BAD_SIZE)
+    if (op.newSizeLots < cfg.minOrderLots || op.newSizeLots > cfg.maxOrderLots)
+      return reject(RejectCode.BAD_SIZE)
     order.priceTicks = op.newPriceTicks
     order.remainingLots = op.newSizeLots
     tx.state.dirtyAccounts.add(account.accountId)
@@ -46,8 +47,10 @@ export function applyModifyOrder(tx: Tx, op: ModifyOrderOp): OpResult {
     return { ok: true, orderId: order.orderId }
   }
 
-  if (op.newSizeLots < cfg.minOrderLots || op.newSizeLots > cfg.maxOrderLots) return reject(RejectCode.BAD_SIZE)
-  if (order.expiresAtMs !== 0 && order.expiresAtMs <= tx.ctx.timestampMs) return reject(RejectCode.ORDER_EXPIRED)
+  if (op.newSizeLots < cfg.minOrderLots || op.newSizeLots > cfg.maxOrderLots)
+    return reject(RejectCode.BAD_SIZE)
+  if (order.expiresAtMs !== 0 && order.expiresAtMs <= tx.ctx.timestampMs)
+    return reject(RejectCode.ORDER_EXPIRED)
   return executeOrder(tx, {
     account,
     market,

@@ -5,7 +5,7 @@ import type { Account } from '../state/account.ts'
 import type { MarketState } from '../state/marketState.ts'
 import type { Tx } from './context.ts'
 
-/** Registers a new open order with its account and the order index (not with the book). */
+/** Registers a new open order with its account (not with the book); the global order index is rebuilt on demand. */
 export function registerOrder(tx: Tx, account: Account, order: Order): void {
   if (account.orders === null) account.orders = new Map()
   account.orders.set(order.orderId, order)
@@ -14,16 +14,16 @@ export function registerOrder(tx: Tx, account: Account, order: Order): void {
     account.clientOrderIds.set(order.clientOrderId, order)
   }
   account.market(order.marketId).openOrderCount++
-  tx.state.ordersById.set(order.orderId, order)
+  tx.state.orderIndexCache = null
   tx.state.dirtyAccounts.add(account.accountId)
 }
 
-/** Forgets an open order in the account and the order index; the caller has taken it out of its book or trigger list. */
+/** Forgets an open order in the account; the caller has taken it out of its book or trigger list. */
 export function unregisterOrder(tx: Tx, account: Account, order: Order): void {
   account.orders?.delete(order.orderId)
   if (order.clientOrderId !== 0n) account.clientOrderIds?.delete(order.clientOrderId)
   account.market(order.marketId).openOrderCount--
-  tx.state.ordersById.delete(order.orderId)
+  tx.state.orderIndexCache = null
   tx.state.dirtyAccounts.add(account.accountId)
 }
 
@@ -37,6 +37,17 @@ export function restOrder(tx: Tx, account: Account, market: MarketState, order: 
   emitOrder(tx, order, OrderStatus.Open)
 }
 
+/**
+ * The account of each expiry-queue entry the engine made, so that expiry finds the order through its
+ * account, without a global order index. Entries built by restore are not here.
+ */
+const expiryAccounts = new WeakMap<object, number>()
+
+/** The account of an expiry-queue entry, if the engine made it. */
+export function expiryAccountId(entry: { expiresAtMs: number; orderId: number }): number | undefined {
+  return expiryAccounts.get(entry)
+}
+
 function insertExpiry(tx: Tx, order: Order): void {
   const q = tx.state.expiryQueue
   // Binary search for the first entry after (expiresAtMs, orderId); order ids only grow, so this is usually the tail.
@@ -45,14 +56,25 @@ function insertExpiry(tx: Tx, order: Order): void {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
     const e = q[mid]!
-    if (e.expiresAtMs < order.expiresAtMs || (e.expiresAtMs === order.expiresAtMs && e.orderId < order.orderId)) lo = mid + 1
+    if (
+      e.expiresAtMs < order.expiresAtMs ||
+      (e.expiresAtMs === order.expiresAtMs && e.orderId < order.orderId)
+    )
+      lo = mid + 1
     else hi = mid
   }
-  q.splice(lo, 0, { expiresAtMs: order.expiresAtMs, orderId: order.orderId })
+  const entry = { expiresAtMs: order.expiresAtMs, orderId: order.orderId }
+  expiryAccounts.set(entry, order.accountId)
+  q.splice(lo, 0, entry)
 }
 
 /** Removes an open order wherever it is (book or trigger list) and emits its final status. */
-export function closeOrder(tx: Tx, order: Order, status: OrderStatus, reason: CancelReason | undefined): void {
+export function closeOrder(
+  tx: Tx,
+  order: Order,
+  status: OrderStatus,
+  reason: CancelReason | undefined,
+): void {
   const state = tx.state
   const account = state.accounts[order.accountId]!
   const market = state.markets[order.marketId]!
@@ -87,27 +109,33 @@ export function fillRestingOrder(tx: Tx, order: Order, lots: number): void {
 }
 
 export function emitOrder(tx: Tx, order: Order, status: OrderStatus, reason?: CancelReason): void {
+  emitOrderOf(
+    tx,
+    order.orderId,
+    order.accountId,
+    order.marketId,
+    order.clientOrderId,
+    status,
+    order.remainingLots,
+    reason,
+  )
+}
+
+/** An order event from its fields, for an order that never became an `Order` (a taker that does not rest). */
+export function emitOrderOf(
+  tx: Tx,
+  orderId: number,
+  accountId: number,
+  marketId: number,
+  clientOrderId: bigint,
+  status: OrderStatus,
+  remainingLots: number,
+  reason: CancelReason | undefined,
+): void {
   tx.events.push(
     reason === undefined
-      ? {
-          type: 'order',
-          orderId: order.orderId,
-          accountId: order.accountId,
-          marketId: order.marketId,
-          clientOrderId: order.clientOrderId,
-          status,
-          remainingLots: order.remainingLots,
-        }
-      : {
-          type: 'order',
-          orderId: order.orderId,
-          accountId: order.accountId,
-          marketId: order.marketId,
-          clientOrderId: order.clientOrderId,
-          status,
-          remainingLots: order.remainingLots,
-          reason,
-        },
+      ? { type: 'order', orderId, accountId, marketId, clientOrderId, status, remainingLots }
+      : { type: 'order', orderId, accountId, marketId, clientOrderId, status, remainingLots, reason },
   )
 }
 

@@ -2,11 +2,13 @@ import { Order } from '../book/order.ts'
 import { OrderStatus } from '../events.ts'
 import { OrderKind, type OrderParams, type PlaceOrderOp, TimeInForce } from '../ops.ts'
 import { RejectCode, type Rejection, reject } from '../rejections.ts'
+import type { Account } from '../state/account.ts'
 import type { EngineState } from '../state/engineState.ts'
+import type { MarketState } from '../state/marketState.ts'
 import { isLots, isPriceTicks } from '../units.ts'
 import { authorize, isRejection } from './authorize.ts'
 import type { Tx } from './context.ts'
-import { executeOrder } from './executeOrder.ts'
+import { type ExecuteSpec, executeOrder } from './executeOrder.ts'
 import { emitOrder, registerOrder } from './openOrders.ts'
 import type { OpResult } from './result.ts'
 
@@ -35,26 +37,64 @@ function isEnum(x: unknown, max: number): boolean {
 export function validateOrderParams(state: EngineState, p: OrderParams, nowMs: number): Rejection | null {
   const market = state.markets[p.marketId]
   if (!Number.isInteger(p.marketId) || market === undefined) return reject(RejectCode.UNKNOWN_MARKET)
-  if (!isEnum(p.side, 1) || !isEnum(p.kind, 5) || !isEnum(p.tif, 3) || !isEnum(p.stp, 2)) return reject(RejectCode.BAD_ORDER_TYPE)
-  if (typeof p.reduceOnly !== 'boolean' || typeof p.postOnly !== 'boolean') return reject(RejectCode.BAD_ORDER_TYPE)
+  if (!isEnum(p.side, 1) || !isEnum(p.kind, 5) || !isEnum(p.tif, 3) || !isEnum(p.stp, 2))
+    return reject(RejectCode.BAD_ORDER_TYPE)
+  if (typeof p.reduceOnly !== 'boolean' || typeof p.postOnly !== 'boolean')
+    return reject(RejectCode.BAD_ORDER_TYPE)
   if (!isPriceTicks(p.priceTicks)) return reject(RejectCode.BAD_PRICE)
-  if (!isLots(p.sizeLots) || p.sizeLots < market.config.minOrderLots || p.sizeLots > market.config.maxOrderLots) {
-    return reject(RejectCode.BAD_SIZE, `between ${market.config.minOrderLots} and ${market.config.maxOrderLots} lots`)
+  if (
+    !isLots(p.sizeLots) ||
+    p.sizeLots < market.config.minOrderLots ||
+    p.sizeLots > market.config.maxOrderLots
+  ) {
+    return reject(
+      RejectCode.BAD_SIZE,
+      `between ${market.config.minOrderLots} and ${market.config.maxOrderLots} lots`,
+    )
   }
-  if (typeof p.clientOrderId !== 'bigint' || p.clientOrderId < 0n || p.clientOrderId > UINT64_MAX) return reject(RejectCode.BAD_ORDER_TYPE, 'client order id must be a uint64')
+  if (typeof p.clientOrderId !== 'bigint' || p.clientOrderId < 0n || p.clientOrderId > UINT64_MAX)
+    return reject(RejectCode.BAD_ORDER_TYPE, 'client order id must be a uint64')
   const trigger = isTriggerKind(p.kind)
-  if (trigger ? !isPriceTicks(p.triggerPriceTicks) : p.triggerPriceTicks !== 0) return reject(RejectCode.BAD_ORDER_TYPE, 'trigger price')
+  if (trigger ? !isPriceTicks(p.triggerPriceTicks) : p.triggerPriceTicks !== 0)
+    return reject(RejectCode.BAD_ORDER_TYPE, 'trigger price')
   const immediate = p.tif === TimeInForce.IOC || p.tif === TimeInForce.FOK
-  if (isMarketKind(p.kind) && !immediate) return reject(RejectCode.BAD_ORDER_TYPE, 'market orders are IOC or FOK')
-  if (p.postOnly && (immediate || isMarketKind(p.kind))) return reject(RejectCode.BAD_ORDER_TYPE, 'post-only needs a resting limit order')
-  if (p.reduceOnly && !immediate && !trigger) return reject(RejectCode.BAD_ORDER_TYPE, 'reduce-only orders are IOC or FOK')
+  if (isMarketKind(p.kind) && !immediate)
+    return reject(RejectCode.BAD_ORDER_TYPE, 'market orders are IOC or FOK')
+  if (p.postOnly && (immediate || isMarketKind(p.kind)))
+    return reject(RejectCode.BAD_ORDER_TYPE, 'post-only needs a resting limit order')
+  if (p.reduceOnly && !immediate && !trigger)
+    return reject(RejectCode.BAD_ORDER_TYPE, 'reduce-only orders are IOC or FOK')
   if (p.tif === TimeInForce.GTT) {
-    if (!Number.isSafeInteger(p.expiresAtMs) || p.expiresAtMs <= 0) return reject(RejectCode.BAD_ORDER_TYPE, 'GTT needs an expiry')
+    if (!Number.isSafeInteger(p.expiresAtMs) || p.expiresAtMs <= 0)
+      return reject(RejectCode.BAD_ORDER_TYPE, 'GTT needs an expiry')
     if (p.expiresAtMs <= nowMs) return reject(RejectCode.ORDER_EXPIRED)
   } else if (p.expiresAtMs !== 0) {
     return reject(RejectCode.BAD_ORDER_TYPE, 'only GTT orders carry an expiry')
   }
   return null
+}
+
+/** Reused by every placement: executeOrder reads it only during the call, and never places an order itself. */
+const placeSpec: Omit<ExecuteSpec, 'account' | 'market'> & {
+  account: Account | null
+  market: MarketState | null
+} = {
+  account: null,
+  market: null,
+  side: 0,
+  kind: 0,
+  tif: 0,
+  limitPriceTicks: 0,
+  sizeLots: 0,
+  reduceOnly: false,
+  postOnly: false,
+  stp: 0,
+  clientOrderId: 0n,
+  expiresAtMs: 0,
+  triggerPriceTicks: 0,
+  liquidation: false,
+  fromTrigger: false,
+  replacing: null,
 }
 
 export function applyPlaceOrder(tx: Tx, op: PlaceOrderOp): OpResult {
@@ -68,8 +108,10 @@ export function applyPlaceOrder(tx: Tx, op: PlaceOrderOp): OpResult {
   if (p.clientOrderId !== 0n && account.clientOrderIds?.has(p.clientOrderId) === true) {
     return reject(RejectCode.DUPLICATE_CLIENT_ORDER_ID, `client order id ${p.clientOrderId}`)
   }
-  if (account.openOrderCount >= state.config.maxOpenOrdersPerAccount) return reject(RejectCode.TOO_MANY_OPEN_ORDERS)
-  if (market.markPriceTicks === 0) return reject(RejectCode.MARKET_REDUCE_ONLY, 'the market has no oracle price yet')
+  if (account.openOrderCount >= state.config.maxOpenOrdersPerAccount)
+    return reject(RejectCode.TOO_MANY_OPEN_ORDERS)
+  if (market.markPriceTicks === 0)
+    return reject(RejectCode.MARKET_REDUCE_ONLY, 'the market has no oracle price yet')
 
   if (isTriggerKind(p.kind)) {
     const order = new Order(
@@ -94,23 +136,22 @@ export function applyPlaceOrder(tx: Tx, op: PlaceOrderOp): OpResult {
     return { ok: true, orderId: order.orderId }
   }
 
-  return executeOrder(tx, {
-    account,
-    market,
-    side: p.side,
-    kind: p.kind,
-    tif: p.tif,
-    limitPriceTicks: p.priceTicks,
-    sizeLots: p.sizeLots,
-    reduceOnly: p.reduceOnly,
-    postOnly: p.postOnly,
-    stp: p.stp,
-    clientOrderId: p.clientOrderId,
-    expiresAtMs: p.expiresAtMs,
-    triggerPriceTicks: 0,
-    liquidation: false,
-    fromTrigger: false,
-    replacing: null,
-  })
+  const spec = placeSpec
+  spec.account = account
+  spec.market = market
+  spec.side = p.side
+  spec.kind = p.kind
+  spec.tif = p.tif
+  spec.limitPriceTicks = p.priceTicks
+  spec.sizeLots = p.sizeLots
+  spec.reduceOnly = p.reduceOnly
+  spec.postOnly = p.postOnly
+  spec.stp = p.stp
+  spec.clientOrderId = p.clientOrderId
+  spec.expiresAtMs = p.expiresAtMs
+  const result = executeOrder(tx, spec as ExecuteSpec)
+  // Holds no state between operations.
+  spec.account = null
+  spec.market = null
+  return result
 }
-

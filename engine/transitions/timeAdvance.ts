@@ -1,8 +1,9 @@
+import type { Order } from '../book/order.ts'
 import { CancelReason, OrderStatus } from '../events.ts'
 import { advanceFunding } from '../funding/advanceFunding.ts'
 import type { Tx } from './context.ts'
-import { collectCrossed } from './liquidate.ts'
-import { closeOrder } from './openOrders.ts'
+import { collectCrossed, flushLiquidationIndex } from './liquidate.ts'
+import { closeOrder, expiryAccountId } from './openOrders.ts'
 import { refreshMarketMode } from './oracleUpdate.ts'
 import type { OpResult } from './result.ts'
 
@@ -13,19 +14,28 @@ import type { OpResult } from './result.ts'
  */
 export function applyTimeAdvance(tx: Tx): OpResult {
   const state = tx.state
+  // Before any funding index moves: index entries are set at the values the accounts were checked at.
+  flushLiquidationIndex(state)
   const now = tx.ctx.timestampMs
   const queue = state.expiryQueue
   let due = 0
   while (due < queue.length && queue[due]!.expiresAtMs <= now) due++
   if (due > 0) {
     const entries = queue.splice(0, due)
+    // Resolve every entry before closing any: closing drops the on-demand order index, which entries
+    // made by restore are looked up in.
+    const expired: Order[] = []
     for (const e of entries) {
-      const order = state.ordersById.get(e.orderId)
+      const accountId = expiryAccountId(e)
+      const order =
+        accountId === undefined
+          ? state.ordersById.get(e.orderId)
+          : state.accounts[accountId]?.orders?.get(e.orderId)
       // Entries of orders that were cancelled, filled or replaced are skipped.
-      if (order !== undefined && order.level !== null && order.expiresAtMs === e.expiresAtMs) {
-        closeOrder(tx, order, OrderStatus.Expired, CancelReason.Expired)
-      }
+      if (order !== undefined && order.level !== null && order.expiresAtMs === e.expiresAtMs)
+        expired.push(order)
     }
+    for (const order of expired) closeOrder(tx, order, OrderStatus.Expired, CancelReason.Expired)
   }
   for (const market of state.markets) {
     refreshMarketMode(tx, market)

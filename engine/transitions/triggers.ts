@@ -30,7 +30,8 @@ export function evaluateTriggers(tx: Tx, market: MarketState): void {
   const now = tx.ctx.timestampMs
   const fired: Order[] = []
   for (const order of market.untriggered.values()) {
-    if ((order.expiresAtMs !== 0 && order.expiresAtMs <= now) || fires(order, market.markPriceTicks)) fired.push(order)
+    if ((order.expiresAtMs !== 0 && order.expiresAtMs <= now) || fires(order, market.markPriceTicks))
+      fired.push(order)
   }
   for (const order of fired) {
     const account = tx.state.accounts[order.accountId]!
@@ -61,7 +62,12 @@ export function evaluateTriggers(tx: Tx, market: MarketState): void {
       replacing: null,
     })
     if (!result.ok) {
-      emitOrder(tx, order, OrderStatus.Cancelled, order.reduceOnly ? CancelReason.ReduceOnly : CancelReason.MarginOnTrigger)
+      emitOrder(
+        tx,
+        order,
+        OrderStatus.Cancelled,
+        order.reduceOnly ? CancelReason.ReduceOnly : CancelReason.MarginOnTrigger,
+      )
     }
   }
 }

@@ -24,11 +24,27 @@ function payOut(tx: Tx, account: Account, amountQuantums: bigint, forced: boolea
   account.collateralQuantums -= amountQuantums
   state.totalWithdrawnQuantums += amountQuantums
   const withdrawalIndex = state.pendingWithdrawals.length
-  state.pendingWithdrawals.push({ accountId: account.accountId, account: account.address, amountQuantums, forced })
+  state.pendingWithdrawals.push({
+    accountId: account.accountId,
+    account: account.address,
+    amountQuantums,
+    forced,
+  })
   state.dirtyAccounts.add(account.accountId)
   tx.touched.add(account.accountId)
-  tx.events.push({ type: 'withdrawal', accountId: account.accountId, account: account.address, amountQuantums, withdrawalIndex, forced })
-  tx.events.push({ type: 'collateral', accountId: account.accountId, collateralQuantums: account.collateralQuantums })
+  tx.events.push({
+    type: 'withdrawal',
+    accountId: account.accountId,
+    account: account.address,
+    amountQuantums,
+    withdrawalIndex,
+    forced,
+  })
+  tx.events.push({
+    type: 'collateral',
+    accountId: account.accountId,
+    collateralQuantums: account.collateralQuantums,
+  })
 }
 
 export function applyWithdraw(tx: Tx, op: WithdrawOp): OpResult {
@@ -38,9 +54,11 @@ export function applyWithdraw(tx: Tx, op: WithdrawOp): OpResult {
   }
   const account = authorize(tx, op, false)
   if (isRejection(account)) return account
-  if (tx.state.pendingWithdrawals.length >= MAX_WITHDRAWALS_PER_BATCH) return reject(RejectCode.WITHDRAWAL_LIMIT)
+  if (tx.state.pendingWithdrawals.length >= MAX_WITHDRAWALS_PER_BATCH)
+    return reject(RejectCode.WITHDRAWAL_LIMIT)
   const free = withdrawableQuantums(tx, account)
-  if (op.amountQuantums > free) return reject(RejectCode.INSUFFICIENT_COLLATERAL, `at most ${free} quantums now`)
+  if (op.amountQuantums > free)
+    return reject(RejectCode.INSUFFICIENT_COLLATERAL, `at most ${free} quantums now`)
   payOut(tx, account, op.amountQuantums, false)
   return { ok: true }
 }
@@ -65,6 +83,11 @@ export function applyForcedWithdrawal(tx: Tx, op: ForcedWithdrawalOp): OpResult 
     }
     code = RejectCode.INSUFFICIENT_COLLATERAL
   }
-  tx.events.push({ type: 'forcedWithdrawalRejected', account: op.account, inboxIndex: op.inboxIndex, code: code! })
+  tx.events.push({
+    type: 'forcedWithdrawalRejected',
+    account: op.account,
+    inboxIndex: op.inboxIndex,
+    code: code!,
+  })
   return reject(code!)
 }
