@@ -211,7 +211,7 @@ describe('engine properties', () => {
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 200 },
     )
   })
 
@@ -245,7 +245,7 @@ describe('engine properties', () => {
           expect(bytesToHex(restored.root())).toBe(liveRoot)
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 200 },
     )
   })
 
@@ -282,7 +282,7 @@ describe('engine properties', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 200 },
     )
   })
 
