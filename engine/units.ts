@@ -22,6 +22,16 @@ export const MAX_PRICE_TICKS = 2 ** 40
 /** Funding indices are kept in nano-quantums per lot so that hourly rates of a few ppm stay exact. */
 export const FUNDING_INDEX_SCALE = 1_000_000_000n
 
+/**
+ * floor(x / 1e6) for a safe integer x, exactly. The floor of the correctly rounded double quotient is off
+ * by at most one; the remainder, exact in doubles, corrects it. The caller takes x - q * PPM as remainder.
+ */
+export function floorDivPpm(x: number): number {
+  const q = Math.floor(x / PPM)
+  const r = x - q * PPM
+  return r < 0 ? q - 1 : r >= PPM ? q + 1 : q
+}
+
 /** floor(a * b / d) for d > 0, rounding toward negative infinity. */
 export function mulDivFloor(a: bigint, b: bigint, d: bigint): bigint {
   const n = a * b

@@ -2,7 +2,7 @@ import type { MarginTier, MarketConfig } from '../config.ts'
 import type { Account, AccountMarket } from '../state/account.ts'
 import type { EngineState } from '../state/engineState.ts'
 import type { MarketState } from '../state/marketState.ts'
-import { divCeil, FUNDING_INDEX_SCALE, PPM, PPM_BIG } from '../units.ts'
+import { divCeil, FUNDING_INDEX_SCALE, floorDivPpm, PPM, PPM_BIG } from '../units.ts'
 
 /** An account's risk at current marks. Margin rounds against the account (up). */
 export interface AccountRisk {
@@ -146,31 +146,16 @@ function tieredMarginExact(upTo: Float64Array, fractions: Float64Array, notional
     const upper = upTo[i]!
     const last = notional <= upper
     const slice = (last ? notional : upper) - lower
-    // Floor of a correctly rounded quotient is off by at most one; the remainder check corrects it.
-    let hi = Math.floor(slice / PPM)
-    let lo = slice - hi * PPM
-    if (lo < 0) {
-      hi--
-      lo += PPM
-    } else if (lo >= PPM) {
-      hi++
-      lo -= PPM
-    }
+    const hi = floorDivPpm(slice)
+    const lo = slice - hi * PPM
     const f = fractions[i]!
     whole += hi * f
     part += lo * f
     if (last) break
     lower = upper
   }
-  let q = Math.floor(part / PPM)
-  let rest = part - q * PPM
-  if (rest < 0) {
-    q--
-    rest += PPM
-  } else if (rest >= PPM) {
-    q++
-    rest -= PPM
-  }
+  const q = floorDivPpm(part)
+  const rest = part - q * PPM
   // Rounded up: a remainder adds one quantum.
   return whole + q + (rest > 0 ? 1 : 0)
 }

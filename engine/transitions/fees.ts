@@ -1,4 +1,4 @@
-import { divCeil, PPM, PPM_BIG } from '../units.ts'
+import { divCeil, floorDivPpm, PPM, PPM_BIG } from '../units.ts'
 
 /** A trading fee on a notional. Fees round up (against the account); rebates round down (in favour of the protocol). */
 export function tradeFeeQuantums(notionalQuantums: bigint, feePpm: number): bigint {
@@ -13,26 +13,10 @@ export function tradeFeeQuantums(notionalQuantums: bigint, feePpm: number): bigi
  */
 export function tradeFeeExact(notionalQuantums: number, feePpm: number): number {
   const ppm = feePpm < 0 ? -feePpm : feePpm
-  // Floor of a correctly rounded quotient is off by at most one; the remainder check corrects it.
-  let hi = Math.floor(notionalQuantums / PPM)
-  let lo = notionalQuantums - hi * PPM
-  if (lo < 0) {
-    hi--
-    lo += PPM
-  } else if (lo >= PPM) {
-    hi++
-    lo -= PPM
-  }
-  const scaled = lo * ppm
-  let q = Math.floor(scaled / PPM)
-  let r = scaled - q * PPM
-  if (r < 0) {
-    q--
-    r += PPM
-  } else if (r >= PPM) {
-    q++
-    r -= PPM
-  }
+  const hi = floorDivPpm(notionalQuantums)
+  const scaled = (notionalQuantums - hi * PPM) * ppm
+  const q = floorDivPpm(scaled)
+  const r = scaled - q * PPM
   // A fee rounds up; a rebate rounds down.
   return feePpm >= 0 ? hi * ppm + q + (r > 0 ? 1 : 0) : -(hi * ppm + q)
 }
