@@ -12,6 +12,7 @@ const ALL = [
   'codec',
   'liquidationIndex',
   'gas',
+  'sequencer',
 ] as const
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))

@@ -1,0 +1,39 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { type Durability, type EncodedGroup, LogTables, openLogDatabase } from './logDatabase.ts'
+
+/**
+ * Worker-thread entry of the log writer: owns the write connection, so that commits and their fsync
+ * never block the main thread. Requests are handled strictly in order. Loads no engine code: the main
+ * thread has checked the log's identity and encodes the groups.
+ */
+export type LogWriterRequest =
+  | ({ id: number; kind: 'append' } & EncodedGroup)
+  | { id: number; kind: 'snapshot'; seq: number; root: Uint8Array; state: Uint8Array; keep: number }
+  | { id: number; kind: 'close' }
+
+export type LogWriterReply =
+  | { id: number; ok: true }
+  | { id: number; ok: false; error: string }
+  | { ready: true }
+
+const port = parentPort
+if (port === null) throw new Error('logWriterWorker.ts must run in a worker thread')
+const { path, durability } = workerData as { path: string; durability: Durability }
+const db = openLogDatabase(path, { durability })
+const log = new LogTables(db)
+
+port.on('message', (req: LogWriterRequest) => {
+  try {
+    if (req.kind === 'append') log.insertGroup(req)
+    else if (req.kind === 'snapshot') log.writeSnapshot(req.seq, req.root, req.state, req.keep)
+    else db.close()
+    port.postMessage({ id: req.id, ok: true } satisfies LogWriterReply)
+  } catch (error) {
+    port.postMessage({
+      id: req.id,
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+    } satisfies LogWriterReply)
+  }
+})
+port.postMessage({ ready: true } satisfies LogWriterReply)

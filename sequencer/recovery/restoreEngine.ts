@@ -1,0 +1,96 @@
+import type { Logger } from 'pino'
+import { bytesToHex } from 'viem'
+import type { EngineConfig } from '../../engine/config.ts'
+import { Engine } from '../../engine/engine.ts'
+import { EngineInvariantError } from '../../engine/rejections.ts'
+import { SequencerError, SequencerErrorCode } from '../errors.ts'
+import type { OpLog } from '../log/opLog.ts'
+
+export interface RestoreOptions {
+  /** false: ignore snapshots and replay from genesis. Default true. */
+  useSnapshots?: boolean
+  /** Check that a restored snapshot gives the root stored with it; a mismatch falls back to an older one. Default true. */
+  verifySnapshotRoot?: boolean
+  logger?: Logger
+}
+
+export interface RestoreResult {
+  engine: Engine
+  /** The seq of the snapshot restored; 0 when replayed from genesis. */
+  snapshotSeq: number
+  replayedOps: number
+  /** Sequenced time of the last time advance replayed, if any. */
+  lastTimeAdvanceMs: number | null
+}
+
+/**
+ * Rebuilds the engine from the newest usable snapshot and the log entries after it. The result equals
+ * a replay from genesis (the SIGKILL test checks it). Throws SequencerError: LOG_CORRUPT for a broken
+ * log, ENGINE_INVARIANT when a durable entry breaks the engine (the node must not start on it).
+ */
+export function restoreEngine(config: EngineConfig, log: OpLog, options: RestoreOptions = {}): RestoreResult {
+  let engine: Engine | null = null
+  let snapshotSeq = 0
+  if (options.useSnapshots !== false) {
+    for (const info of log.snapshots()) {
+      if (info.seq > log.lastSeq) {
+        options.logger?.warn(
+          { snapshotSeq: info.seq, lastSeq: log.lastSeq },
+          'snapshot is ahead of the log; skipped',
+        )
+        continue
+      }
+      const stored = log.readSnapshot(info.seq)
+      if (stored === null) continue
+      try {
+        const restored = Engine.restore(config, stored.bytes)
+        if (restored.state.seq !== info.seq) throw new Error(`snapshot holds seq ${restored.state.seq}`)
+        if (options.verifySnapshotRoot !== false) {
+          const root = bytesToHex(restored.root())
+          if (root !== info.root) throw new Error(`restored root ${root}, stored ${info.root}`)
+        }
+        engine = restored
+        snapshotSeq = info.seq
+        break
+      } catch (error) {
+        options.logger?.warn({ snapshotSeq: info.seq, err: error }, 'snapshot unusable; trying an older one')
+      }
+    }
+  }
+  engine ??= Engine.create(config)
+
+  let replayedOps = 0
+  let lastTimeAdvanceMs: number | null = null
+  const live = engine
+  log.forEachEntry(snapshotSeq + 1, (entry) => {
+    try {
+      live.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
+    } catch (error) {
+      if (error instanceof EngineInvariantError) {
+        throw new SequencerError(
+          SequencerErrorCode.ENGINE_INVARIANT,
+          `Replaying seq ${entry.seq} broke an engine invariant: ${error.message}`,
+          {
+            cause: error,
+            details: 'The entry is durable; the node must not run on it. See docs/operations.md, "Halts".',
+          },
+        )
+      }
+      throw error
+    }
+    if (entry.op.type === 'timeAdvance') lastTimeAdvanceMs = entry.timestampMs
+    replayedOps++
+  })
+  if (engine.state.seq !== log.lastSeq) {
+    throw new SequencerError(
+      SequencerErrorCode.LOG_CORRUPT,
+      `The log ends at seq ${log.lastSeq} but replay reached ${engine.state.seq}.`,
+    )
+  }
+  return { engine, snapshotSeq, replayedOps, lastTimeAdvanceMs }
+}
+
+/** The engine a replay of the whole log from genesis gives, ignoring snapshots. */
+export function replayFromGenesis(config: EngineConfig, log: OpLog): Engine {
+  return restoreEngine(config, log, { useSnapshots: false }).engine
+}
