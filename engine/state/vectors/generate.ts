@@ -326,4 +326,3 @@ for (const c of cases) c.expected = referenceExpected(config, c)
 const vectors: DigestVectors = { config, cases }
 const path = new URL('./digests.json', import.meta.url)
 writeFileSync(path, `${JSON.stringify(vectors, null, 2)}\n`)
-console.log(`wrote ${cases.length} cases to ${path.pathname}`)
