@@ -12,6 +12,7 @@ import {
   TimeInForce,
   ZERO_ADDRESS,
 } from '../engine/ops.ts'
+import { collectGarbage, median } from './stats.ts'
 
 /**
  * The batch codec on a realistic 1000-entry batch: 70% place orders from 50 market makers and 200
@@ -24,15 +25,6 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const RUNS = 3
 const ENCODE_REPS = QUICK ? 20 : 300
 const ABI_REPS = QUICK ? 2 : 10
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[s.length >> 1]!
-}
-
-function collectGarbage(): void {
-  ;(globalThis as { gc?: () => void }).gc?.()
-}
 
 /** mulberry32: the same batch on every run. */
 function makeRng(seed: number): () => number {

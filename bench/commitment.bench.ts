@@ -4,6 +4,7 @@ import type { Address } from 'viem'
 import { accountLeafHash } from '../engine/commitment/accountLeaf.ts'
 import { keccak256 } from '../engine/commitment/keccak256.ts'
 import { IncrementalMerkleTree } from '../engine/commitment/merkleTree.ts'
+import { collectGarbage, median } from './stats.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const LEAVES = QUICK ? 100_000 : 1_000_000
@@ -12,17 +13,8 @@ const RUNS = QUICK ? 1 : 3
 const DEPTH = 24
 const ACCOUNT_DATA_BYTES = 160
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
-}
-
 function cpuMs(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1000
-}
-
-function gc(): void {
-  ;(globalThis as { gc?: () => void }).gc?.()
 }
 
 /** xorshift32: a fixed sequence of "random" accounts, the same on every run. */
@@ -93,7 +85,7 @@ export async function run(): Promise<void> {
   const touchCpuMs: number[] = []
   let bytesPerLeaf = 0
   for (let r = 0; r < RUNS; r++) {
-    gc()
+    collectGarbage()
     let cpu = process.cpuUsage()
     const t0 = performance.now()
     const tree = new IncrementalMerkleTree(DEPTH)
@@ -106,7 +98,7 @@ export async function run(): Promise<void> {
     const rng = makeRng(r + 1)
     const picks: number[] = []
     for (let k = 0; k < TOUCHED; k++) picks.push(rng() % LEAVES)
-    gc()
+    collectGarbage()
     cpu = process.cpuUsage()
     const t1 = performance.now()
     for (const i of picks) tree.setLeaf(i, accountLeaf(addresses[i]!, i, r + 1))

@@ -10,6 +10,7 @@ import {
 import { domainSeparator, userOpDigest } from '../engine/signing/digest.ts'
 import { signingDomain } from '../engine/signing/signingDomain.ts'
 import { toTypedData } from '../engine/signing/toTypedData.ts'
+import { median } from './stats.ts'
 
 /**
  * EIP-712 digests per second: the engine's fast path (`userOpDigest`) against viem's `hashTypedData`
@@ -92,11 +93,6 @@ function makeOps(n: number): UserOp[] {
     }
   }
   return ops
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[(s.length - 1) >> 1]!
 }
 
 function perSecond(count: number, body: () => void): number {

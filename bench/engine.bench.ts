@@ -8,6 +8,7 @@ import { StateCommitment } from '../engine/state/commitState.ts'
 import { EngineState } from '../engine/state/engineState.ts'
 import { BTC_PERP, ORACLE_SIGNERS, testAddress, testConfig } from '../engine/testing/testConfig.ts'
 import { getOrCreateAccount } from '../engine/transitions/deposit.ts'
+import { collectGarbage, heapUsedAfterGc, median } from './stats.ts'
 import { generateWorkload, type Workload } from './workload.ts'
 
 /**
@@ -23,22 +24,6 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const START_MS = 1_700_000_000_000
 const USDC = 1_000_000n
 const MID = 1_000_000
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-function gc(): void {
-  globalThis.gc?.()
-  globalThis.gc?.()
-}
-
-function heapUsed(): number {
-  gc()
-  return process.memoryUsage().heapUsed
-}
 
 function fourMarkets(): MarketConfig[] {
   return [0, 1, 2, 3].map((i) => ({
@@ -203,10 +188,10 @@ function benchEngineVsPeer(): void {
   const peer: number[] = []
   let last = { rejected: 0, fills: 0 }
   for (let r = 0; r < runs; r++) {
-    gc()
+    collectGarbage()
     const p = replayPeer(mix)
     peer.push(ops.length / p.seconds)
-    gc()
+    collectGarbage()
     const e = replayEngine(ops, addresses)
     ours.push(ops.length / e.seconds)
     last = e
@@ -347,11 +332,11 @@ function benchLiquidation(accounts: number): number {
 }
 
 function benchAccountMemory(accounts: number): void {
-  const before = heapUsed()
+  const before = heapUsedAfterGc()
   const large = buildLarge(accounts, 0)
   const commitment = new StateCommitment(large.state)
   commitment.root()
-  const after = heapUsed()
+  const after = heapUsedAfterGc()
   // Read the state after measuring, so nothing of it can be collected before the second reading.
   const held = large.state.accounts.length + commitment.state.seq
   console.log(`BENCH bytes_per_account ${Math.round((after - before) / accounts)} bytes`)
@@ -393,10 +378,10 @@ function benchOrderMemory(): void {
       },
     })
   }
-  const base = heapUsed()
+  const base = heapUsedAfterGc()
   for (const op of ops) d.run(op)
   // The op objects existed before the first reading; keep them until after the second.
-  const after = heapUsed()
+  const after = heapUsedAfterGc()
   if (ops.length !== orders) console.log('WARNING ops released early')
   if (state.ordersById.size !== orders)
     console.log(`WARNING ${state.ordersById.size} of ${orders} orders rest`)
@@ -416,14 +401,14 @@ export async function run(): Promise<void> {
   const accounts = QUICK ? 100_000 : 1_000_000
   benchEngineVsPeer()
   benchPriceUpdate(buildLarge(accounts, 0))
-  gc()
+  collectGarbage()
   const liq: number[] = []
   for (let i = 0; i < (QUICK ? 1 : 3); i++) {
     liq.push(benchLiquidation(accounts))
-    gc()
+    collectGarbage()
   }
   console.log(`BENCH liquidate_10k_of_1m_ms ${median(liq).toFixed(1)} ms`)
   benchAccountMemory(accounts)
-  gc()
+  collectGarbage()
   benchOrderMemory()
 }

@@ -4,6 +4,7 @@ import { LiquidationIndex } from '../engine/risk/liquidationIndex.ts'
 import { accountRisk, isLiquidatable, tieredMarginQuantums } from '../engine/risk/margin.ts'
 import { Account } from '../engine/state/account.ts'
 import { EngineState } from '../engine/state/engineState.ts'
+import { collectGarbage, median } from './stats.ts'
 
 /**
  * The liquidation-proximity index over 1M accounts, each with one position in one of 4 markets.
@@ -26,15 +27,6 @@ const TIERS: MarginTier[] = [
 /** BTC, ETH, SOL-like and a small market, in ticks of 0.01 USD; one lot is 1e-4 of the base asset. */
 const MARKS_TICKS = [6_500_000, 350_000, 15_000, 2_500]
 const QUANTUMS_PER_LOT_TICK = 1n
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[s.length >> 1]!
-}
-
-function collectGarbage(): void {
-  ;(globalThis as { gc?: () => void }).gc?.()
-}
 
 function memoryBytes(): number {
   const m = process.memoryUsage()

@@ -4,6 +4,7 @@ import { Order } from '../engine/book/order.ts'
 import { OrderBook } from '../engine/book/orderBook.ts'
 import { OrderKind, SelfTradePrevention, Side, TimeInForce } from '../engine/ops.ts'
 import { MAX_PRICE_TICKS } from '../engine/units.ts'
+import { collectGarbage, median } from './stats.ts'
 import { generateWorkload, mulberry32, type Workload, type WorkloadOptions } from './workload.ts'
 
 /**
@@ -17,16 +18,6 @@ interface ReplayResult {
   restingOrders: number
   tradedLots: number
   cancelsHit: number
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-function collectGarbage(): void {
-  globalThis.gc?.()
 }
 
 function replayOurs(workload: Workload): ReplayResult {

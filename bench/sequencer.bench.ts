@@ -25,6 +25,7 @@ import type { SignedIntent } from '../sequencer/intake/signedIntent.ts'
 import { OpLog } from '../sequencer/log/opLog.ts'
 import { Sequencer } from '../sequencer/sequencer.ts'
 import { sequencerTestConfig, TEST_ORACLE_KEYS, TestKey } from '../sequencer/testing/testKeys.ts'
+import { collectGarbage, median } from './stats.ts'
 import { generateWorkload } from './workload.ts'
 
 /**
@@ -44,16 +45,6 @@ const RUNS = QUICK ? 1 : 3
 const START_MS = 1_767_225_600_000
 const USDC = 1_000_000n
 const MID_TICKS = 600_000
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-function gc(): void {
-  ;(globalThis as { gc?: () => void }).gc?.()
-}
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sce-bench-seq-'))
@@ -179,7 +170,7 @@ async function benchSigverify(set: IntentSet): Promise<void> {
   const ours: number[] = []
   const viems: number[] = []
   for (let r = 0; r < RUNS; r++) {
-    gc()
+    collectGarbage()
     let t = performance.now()
     for (let i = 0; i < oursCount; i++) {
       const parsed = parseIntent(intents[i])
@@ -189,7 +180,7 @@ async function benchSigverify(set: IntentSet): Promise<void> {
       }
     }
     ours.push((oursCount / (performance.now() - t)) * 1000)
-    gc()
+    collectGarbage()
     t = performance.now()
     for (const input of viemInputs) {
       if (!(await verifyTypedData(input as Parameters<typeof verifyTypedData>[0])))
@@ -240,7 +231,7 @@ async function benchThroughput(set: IntentSet): Promise<void> {
   for (let r = 0; r < RUNS; r++) {
     const dir = tempDir()
     const s = await openFunded(set, dir)
-    gc()
+    collectGarbage()
     outcome = { acked: 0, refused: 0, engineRejected: 0 }
     let answered = 0
     let allAnswered: () => void = () => {}
@@ -298,7 +289,7 @@ function benchWal(set: IntentSet): void {
   for (let r = 0; r < RUNS; r++) {
     const dir = tempDir()
     const log = OpLog.open({ path: join(dir, 'log.db'), config: set.config, durability: 'full' })
-    gc()
+    collectGarbage()
     const t = performance.now()
     for (let at = 0; at < total; at += group) {
       const t0 = performance.now()
@@ -505,7 +496,7 @@ async function benchRecovery(): Promise<void> {
   const built = buildRecoveryLog(dir, opCount)
   const times: number[] = []
   for (let r = 0; r < RUNS; r++) {
-    gc()
+    collectGarbage()
     const t = performance.now()
     const s = await Sequencer.open({
       config: built.config,

@@ -19,14 +19,10 @@ import { serializeSnapshot } from '../engine/snapshot/serializeSnapshot.ts'
 import { StateCommitment } from '../engine/state/commitState.ts'
 import { EngineState } from '../engine/state/engineState.ts'
 import { testConfig } from '../engine/testing/testConfig.ts'
+import { median } from './stats.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const ACCOUNTS = QUICK ? 20_000 : 1_000_000
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]! // floor: the upper middle for even counts
-}
 
 function time(fn: () => void): number {
   const t0 = performance.now()
