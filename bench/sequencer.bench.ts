@@ -14,12 +14,12 @@ import {
   type UserOp,
 } from '../engine/ops.ts'
 import { domainSeparator, userOpDigest } from '../engine/signing/digest.ts'
+import { JOB_BYTES, RESULT_BYTES, recoverAddress } from '../engine/signing/recoverAddress.ts'
 import { signingDomain } from '../engine/signing/signingDomain.ts'
 import { toTypedData } from '../engine/signing/toTypedData.ts'
 import { BTC_PERP } from '../engine/testing/testConfig.ts'
 import type { SubmitResult } from '../sequencer/api.ts'
 import { parseIntent } from '../sequencer/intake/parseIntent.ts'
-import { JOB_BYTES, RESULT_BYTES, recoverAddress } from '../sequencer/intake/recoverAddress.ts'
 import { RecoveryPool } from '../sequencer/intake/recoveryPool.ts'
 import type { SignedIntent } from '../sequencer/intake/signedIntent.ts'
 import { OpLog } from '../sequencer/log/opLog.ts'

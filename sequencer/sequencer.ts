@@ -18,6 +18,7 @@ import {
 import { EngineInvariantError, RejectCode, reject } from '../engine/rejections.ts'
 import { accountRisk } from '../engine/risk/margin.ts'
 import { domainSeparator, observationDigest, userOpDigest } from '../engine/signing/digest.ts'
+import { addressAt, JOB_BYTES, RESULT_BYTES } from '../engine/signing/recoverAddress.ts'
 import { INSURANCE_FUND_ACCOUNT_ID } from '../engine/state/engineState.ts'
 import {
   type AccountView,
@@ -36,7 +37,6 @@ import { type Clock, MonotonicClock, systemClock } from './clock.ts'
 import { parseIntent } from './intake/parseIntent.ts'
 import { parseOracleUpdate, type SignedOracleUpdate } from './intake/parseOracleUpdate.ts'
 import { GroupOverlay, precheckUserOp } from './intake/precheck.ts'
-import { addressAt, JOB_BYTES, RESULT_BYTES } from './intake/recoverAddress.ts'
 import { RecoveryPool } from './intake/recoveryPool.ts'
 import type { SignedIntent } from './intake/signedIntent.ts'
 import { LogWriter } from './log/logWriter.ts'

@@ -33,8 +33,13 @@ const MAY_IMPORT: Record<Part, readonly Part[] | 'anything'> = {
   demo: 'anything',
 }
 
-/** What engine source may import from npm: hashing and encoding, nothing with I/O. */
-const ENGINE_PACKAGES = ['viem', '@noble/hashes', 'hash-wasm']
+/**
+ * What engine source may import from npm: hashing and encoding, nothing with I/O. `secp256k1` is here
+ * because signer recovery must be one implementation for every replayer (sequencer, watcher, prover):
+ * two libraries that disagreed on an edge case (a high-s signature, say) would fork the state.
+ * `fflate` inflates posted batch data.
+ */
+const ENGINE_PACKAGES = ['viem', '@noble/hashes', 'hash-wasm', 'secp256k1', 'fflate']
 
 function isEngineToolFile(file: string): boolean {
   return (

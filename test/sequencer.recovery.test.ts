@@ -6,13 +6,13 @@ import { bytesToHex } from 'viem'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Side } from '../engine/ops.ts'
 import type { SequencerStatus } from '../sequencer/api.ts'
-import { engineConfigToJson } from '../sequencer/config/engineConfigToJson.ts'
 import type { SignedIntent } from '../sequencer/intake/signedIntent.ts'
 import { OpLog } from '../sequencer/log/opLog.ts'
 import { IpcSequencerClient } from '../sequencer/node/ipcClient.ts'
 import { replayFromGenesis } from '../sequencer/recovery/restoreEngine.ts'
 import { IntentSigner, MARK_TICKS, USDC } from '../sequencer/testing/sequencerHarness.ts'
 import { sequencerTestConfig, TestKey } from '../sequencer/testing/testKeys.ts'
+import { engineConfigToJson } from '../settlement-contracts/ts/genesis.ts'
 
 /**
  * The crash test of the sequencer node: a real node process under load is killed with SIGKILL at

@@ -41,6 +41,8 @@ export const CodecErrorCode = {
   BAD_ADDRESS: 'BAD_ADDRESS',
   /** Encode only: a signature is missing, present where none belongs, or not 65 bytes. */
   BAD_SIGNATURE: 'BAD_SIGNATURE',
+  /** The posted envelope's compressed payload does not inflate, or inflates past the size limit. */
+  BAD_COMPRESSION: 'BAD_COMPRESSION',
 } as const
 export type CodecErrorCode = (typeof CodecErrorCode)[keyof typeof CodecErrorCode]
 

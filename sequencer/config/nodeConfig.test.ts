@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { engineConfigToJson } from '../../settlement-contracts/ts/genesis.ts'
 import { sequencerTestConfig, TestKey } from '../testing/testKeys.ts'
-import { engineConfigToJson } from './engineConfigToJson.ts'
 import { describeNodeConfig, loadNodeConfig } from './nodeConfig.ts'
 
 let dir: string

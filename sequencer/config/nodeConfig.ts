@@ -5,8 +5,9 @@ import secp256k1 from 'secp256k1'
 import { type Address, bytesToHex, type Hex, hexToBytes } from 'viem'
 import { z } from 'zod'
 import { keccak256 } from '../../engine/commitment/keccak256.ts'
-import { DEFAULT_FUNDING, DEFAULT_NONCE_WINDOW, type EngineConfig } from '../../engine/config.ts'
-import { EngineConfigError, validateConfig } from '../../engine/validateConfig.ts'
+import type { EngineConfig } from '../../engine/config.ts'
+import { EngineConfigError } from '../../engine/validateConfig.ts'
+import { engineConfigOf, engineConfigShape, jsonInt } from '../../settlement-contracts/ts/genesis.ts'
 import { SequencerError, SequencerErrorCode } from '../errors.ts'
 import type { Durability } from '../log/opLog.ts'
 
@@ -59,63 +60,17 @@ export const ENV_VARS = {
   SCE_METRICS_PORT: 'metricsPort',
 } as const
 
-/** JSON and environment values arrive as strings; integers are accepted as decimal strings too. */
-const intString = (v: unknown): unknown => (typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : v)
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.preprocess(intString, z.number().int('must be a whole number').min(min).max(max))
-const bigintLike = z
-  .union([z.bigint(), z.number().int(), z.string().regex(/^[0-9]+$/, 'must be a decimal integer string')])
-  .transform((v) => BigInt(v))
-const address = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, 'must be 0x followed by 40 hex digits')
-  .transform((s) => s.toLowerCase() as Address)
-
-const fundingSchema = z.strictObject({
-  periodMs: int(1),
-  sampleIntervalMs: int(1),
-  impactNotionalQuantums: bigintLike,
-  maxRatePpm: int(0),
-  interestRatePpm: int(-1_000_000, 1_000_000),
-})
-
-const marketSchema = z.strictObject({
-  marketId: int(0, 0xffff_ffff),
-  symbol: z.string().min(1),
-  oracleId: int(0, 0xffff_ffff),
-  quantumsPerLotTick: bigintLike,
-  minOrderLots: int(1),
-  maxOrderLots: int(1),
-  marginTiers: z
-    .array(z.strictObject({ upToNotionalQuantums: bigintLike.nullable(), imfPpm: int(0), mmfPpm: int(0) }))
-    .min(1),
-  makerFeePpm: int(-1_000_000, 1_000_000),
-  takerFeePpm: int(0, 1_000_000),
-  liquidationFeePpm: int(0, 1_000_000),
-  funding: fundingSchema.optional(),
-  priceBandPpm: int(0),
-  oracleMaxAgeMs: int(1),
-})
+const int = jsonInt
 
 const fileSchema = z.strictObject({
   dataDir: z.string().min(1),
-  chainId: bigintLike,
-  settlementAddress: address,
+  ...engineConfigShape,
   operatorPrivateKey: z
     .string()
     .regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits')
     .nullable()
     .default(null),
   rpcUrl: z.url().nullable().default(null),
-  markets: z.array(marketSchema).min(1),
-  oracle: z.strictObject({
-    signers: z.array(address).min(1),
-    threshold: int(1),
-    maxPublishDelayMs: int(0),
-  }),
-  nonceWindow: z.strictObject({ size: int(1), pastMs: int(0), futureMs: int(0) }).optional(),
-  maxOpenOrdersPerAccount: int(1),
-  accountTreeDepth: int(1, 48),
   batch: z
     .strictObject({ maxOps: int(1).default(1_000), intervalMs: int(1).default(2_000) })
     .default({ maxOps: 1_000, intervalMs: 2_000 }),
@@ -174,17 +129,9 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
     )
   }
   const c = parsed.data
-  const engine: EngineConfig = {
-    chainId: c.chainId,
-    settlementAddress: c.settlementAddress,
-    markets: c.markets.map((m) => ({ ...m, funding: m.funding ?? DEFAULT_FUNDING })),
-    oracle: c.oracle,
-    nonceWindow: c.nonceWindow ?? DEFAULT_NONCE_WINDOW,
-    maxOpenOrdersPerAccount: c.maxOpenOrdersPerAccount,
-    accountTreeDepth: c.accountTreeDepth,
-  }
+  let engine: EngineConfig
   try {
-    validateConfig(engine)
+    engine = engineConfigOf(c)
   } catch (error) {
     if (error instanceof EngineConfigError) throw invalid([error.message])
     throw error

@@ -4,12 +4,12 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import type { UserOp } from '../../engine/ops.ts'
 import { domainSeparator, userOpDigest } from '../../engine/signing/digest.ts'
+import { JOB_BYTES, RESULT_BYTES, recoverAddress, recoverJobs } from '../../engine/signing/recoverAddress.ts'
 import { signingDomain } from '../../engine/signing/signingDomain.ts'
 import { toTypedData } from '../../engine/signing/toTypedData.ts'
 import { userOpArb } from '../../engine/testing/codecArbitraries.ts'
 import { TestKey } from '../testing/testKeys.ts'
 import { parseIntent } from './parseIntent.ts'
-import { JOB_BYTES, RESULT_BYTES, recoverAddress, recoverJobs } from './recoverAddress.ts'
 import { RecoveryPool } from './recoveryPool.ts'
 
 const CHAIN_ID = 31337n

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads'
-import { JOB_BYTES, RESULT_BYTES, recoverJobs } from './recoverAddress.ts'
+import { JOB_BYTES, RESULT_BYTES, recoverJobs } from '../../engine/signing/recoverAddress.ts'
 import { spawnWorker } from './spawnWorker.ts'
 
 interface Slot {

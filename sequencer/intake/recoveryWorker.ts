@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads'
-import { RESULT_BYTES, recoverJobs } from './recoverAddress.ts'
+import { RESULT_BYTES, recoverJobs } from '../../engine/signing/recoverAddress.ts'
 
 /**
  * Worker-thread entry of the recovery pool. Request `{ id, count, jobs }`, reply `{ id, results }`;

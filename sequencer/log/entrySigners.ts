@@ -1,6 +1,6 @@
 import type { Address } from 'viem'
 import type { SignedEntry } from '../../engine/ops.ts'
-import { addressAt } from '../intake/recoverAddress.ts'
+import { addressAt } from '../../engine/signing/recoverAddress.ts'
 
 /**
  * The recovered signers of a log group, beside its codec bytes (the codec does not carry them).

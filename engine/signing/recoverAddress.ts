@@ -1,6 +1,6 @@
 import secp256k1 from 'secp256k1'
 import type { Address } from 'viem'
-import { keccak256 } from '../../engine/commitment/keccak256.ts'
+import { keccak256 } from '../commitment/keccak256.ts'
 
 /**
  * Signer recovery with native libsecp256k1 (npm `secp256k1`), the hot path of intake. The address
