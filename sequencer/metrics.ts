@@ -17,6 +17,14 @@ export interface SequencerMetrics {
   lastSeq(seq: number): void
   halted(code: string): void
   recovery(seconds: number, replayedOps: number): void
+  /** The L1 inbox: items on L1 (confirmed) not yet sequenced, and confirmed blocks not yet scanned. */
+  inboxLag(items: number, blocks: number): void
+  /** A batch sealed: its entries and posted bytes. */
+  batchSealed(ops: number, bytes: number): void
+  /** A proposeBatch landed: seconds from seal to receipt, and the gas it used. */
+  batchPosted(seconds: number, gasUsed: bigint): void
+  /** A batch of ours changed status: proposed, challenged, proven, finalized, reverted. */
+  batchStatus(status: string, batchIndex: number): void
 }
 
 const LATENCY_BUCKETS_SECONDS = [
@@ -92,8 +100,67 @@ export function createPromMetrics(
     help: 'Log entries replayed at the last start-up.',
     registers,
   })
+  const inboxLagItems = new Gauge({
+    name: 'sce_inbox_lag_items',
+    help: 'Confirmed L1 inbox items not yet sequenced.',
+    registers,
+  })
+  const inboxLagBlocks = new Gauge({
+    name: 'sce_inbox_lag_blocks',
+    help: 'Confirmed L1 blocks the inbox reader has not scanned yet.',
+    registers,
+  })
+  const batchOps = new Histogram({
+    name: 'sce_batch_ops',
+    help: 'Entries per sealed batch.',
+    buckets: [0, 10, 100, 1_000, 5_000, 10_000, 50_000],
+    registers,
+  })
+  const batchBytes = new Histogram({
+    name: 'sce_batch_bytes',
+    help: 'Posted bytes per sealed batch.',
+    buckets: [100, 1_000, 10_000, 50_000, 100_000, 500_000],
+    registers,
+  })
+  const postSeconds = new Histogram({
+    name: 'sce_batch_post_seconds',
+    help: 'From sealing a batch to the receipt of its proposeBatch.',
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers,
+  })
+  const postGas = new Counter({ name: 'sce_batch_l1_gas_total', help: 'L1 gas used by proposeBatch.', registers })
+  const lastPostGas = new Gauge({ name: 'sce_batch_last_l1_gas', help: 'L1 gas of the last proposeBatch.', registers })
+  const batchIndex = new Gauge({
+    name: 'sce_batch_index',
+    help: 'The latest batch index of ours in each status.',
+    labelNames: ['status'],
+    registers,
+  })
+  const batchTransitions = new Counter({
+    name: 'sce_batch_status_total',
+    help: 'Batches of ours entering each status.',
+    labelNames: ['status'],
+    registers,
+  })
   return {
     registry,
+    inboxLag: (items, blocks) => {
+      inboxLagItems.set(items)
+      inboxLagBlocks.set(blocks)
+    },
+    batchSealed: (ops, bytes) => {
+      batchOps.observe(ops)
+      batchBytes.observe(bytes)
+    },
+    batchPosted: (s, gas) => {
+      postSeconds.observe(s)
+      postGas.inc(Number(gas))
+      lastPostGas.set(Number(gas))
+    },
+    batchStatus: (status, index) => {
+      batchIndex.set({ status }, index)
+      batchTransitions.inc({ status })
+    },
     received: (type) => received.inc({ type }),
     rejected: (code, stage) => rejected.inc({ code, stage }),
     sequenced: (type, outcome) => sequenced.inc({ type, outcome }),
