@@ -98,6 +98,12 @@ export const HaltCode = {
   ENGINE_INVARIANT: 'ENGINE_INVARIANT',
   /** A log write failed; the group was not acknowledged and may or may not be durable. */
   LOG_WRITE_FAILED: 'LOG_WRITE_FAILED',
+  /** A batch of ours that was on L1 was reverted: the node will not build on state L1 dropped. */
+  BATCH_REVERTED: 'BATCH_REVERTED',
+  /** The prover refused to prove a batch of ours: our engine and the prover disagree on a transition. */
+  PROVER_REFUSED: 'PROVER_REFUSED',
+  /** The settlement contract is frozen (censorship or liveness): nothing can be posted again; users escape on L1. */
+  SETTLEMENT_FROZEN: 'SETTLEMENT_FROZEN',
 } as const
 export type HaltCode = (typeof HaltCode)[keyof typeof HaltCode]
 

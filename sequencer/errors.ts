@@ -10,6 +10,8 @@ export const SequencerErrorCode = {
   LOG_CORRUPT: 'LOG_CORRUPT',
   /** Replaying a durable entry broke an engine invariant. */
   ENGINE_INVARIANT: 'ENGINE_INVARIANT',
+  /** Re-sealing a batch during recovery gave another root than the node sealed (and maybe posted) before. */
+  BATCH_DIVERGED: 'BATCH_DIVERGED',
 } as const
 export type SequencerErrorCode = (typeof SequencerErrorCode)[keyof typeof SequencerErrorCode]
 

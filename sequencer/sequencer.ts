@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { type Address, bytesToHex } from 'viem'
+import { type Address, bytesToHex, type Hex } from 'viem'
+import { packBatchData } from '../engine/codec/batchEnvelope.ts'
 import { CodecError } from '../engine/codec/codecError.ts'
 import { encodeBatch } from '../engine/codec/encodeBatch.ts'
 import type { EngineConfig } from '../engine/config.ts'
-import type { Engine } from '../engine/engine.ts'
+import { Engine } from '../engine/engine.ts'
 import {
   type DepositOp,
   type ForcedWithdrawalOp,
@@ -40,7 +41,15 @@ import { GroupOverlay, precheckUserOp } from './intake/precheck.ts'
 import { RecoveryPool } from './intake/recoveryPool.ts'
 import type { SignedIntent } from './intake/signedIntent.ts'
 import { LogWriter } from './log/logWriter.ts'
-import { type Durability, type EncodedGroup, encodeGroup, OpLog } from './log/opLog.ts'
+import {
+  type BatchRecord,
+  type BatchStatus,
+  type Durability,
+  type EncodedGroup,
+  encodeGroup,
+  OpLog,
+  type StoredBatch,
+} from './log/opLog.ts'
 import type { SequencerMetrics } from './metrics.ts'
 import { restoreEngine } from './recovery/restoreEngine.ts'
 
@@ -133,6 +142,11 @@ export class Sequencer implements SequencerApi {
   readonly #maxGroupOps: number
   readonly #maxPending: number
   readonly #chunkJobs: number
+  /** A read connection on the log, for the batcher: entries of a batch, and the batches table. */
+  readonly #readLog: OpLog
+  #sealedBatches: number
+  #lastSealedSeq: number
+  #lastSealedRoot: Uint8Array
 
   // Intake: the chunk being filled, and chunks sent for recovery in submission order.
   #chunkItems: Item[] = []
@@ -165,8 +179,14 @@ export class Sequencer implements SequencerApi {
     pool: RecoveryPool,
     snapshotSeq: number,
     lastTimeAdvanceMs: number | null,
+    readLog: OpLog,
+    seals: { sealedBatches: number; lastSealedSeq: number; lastSealedRoot: Uint8Array },
   ) {
     this.config = options.config
+    this.#readLog = readLog
+    this.#sealedBatches = seals.sealedBatches
+    this.#lastSealedSeq = seals.lastSealedSeq
+    this.#lastSealedRoot = seals.lastSealedRoot
     this.#engine = engine
     this.#writer = writer
     this.#pool = pool
@@ -243,6 +263,11 @@ export class Sequencer implements SequencerApi {
       if (pool.status === 'fulfilled') await pool.value.close()
       throw writer.status === 'rejected' ? writer.reason : (pool as PromiseRejectedResult).reason
     }
+    const readLog = OpLog.open({ path, config: options.config, readonly: true })
+    const lastBatch = restored.sealedBatches === 0 ? undefined : readLog.batches(restored.sealedBatches)[0]
+    const lastSealedRoot =
+      lastBatch?.stateRoot ?? (restored.sealedBatches === 0 ? Engine.create(options.config).root() : null)
+    if (lastSealedRoot === null) throw new Error(`batch ${restored.sealedBatches} is missing from the log`)
     return new Sequencer(
       options,
       restored.engine,
@@ -250,6 +275,8 @@ export class Sequencer implements SequencerApi {
       pool.value,
       restored.snapshotSeq,
       restored.lastTimeAdvanceMs,
+      readLog,
+      { sealedBatches: restored.sealedBatches, lastSealedSeq: restored.lastSealedSeq, lastSealedRoot },
     )
   }
 
@@ -639,15 +666,17 @@ export class Sequencer implements SequencerApi {
       return
     }
     const size = bytes.length
-    this.#snapshotWrite = this.#writer.writeSnapshot(seq, root, bytes, this.#snapshotsKept).then(
-      () => {
-        const seconds = (performance.now() - started) / 1000
-        this.#metrics?.snapshot(seconds, size)
-        this.#logger?.info({ seq, bytes: size, seconds }, 'snapshot written')
-      },
-      (error: unknown) =>
-        this.#logger?.error({ err: error, seq }, 'snapshot not stored; the log still holds everything'),
-    )
+    this.#snapshotWrite = this.#writer
+      .writeSnapshot(seq, root, bytes, this.#snapshotsKept, this.#sealedBatches)
+      .then(
+        () => {
+          const seconds = (performance.now() - started) / 1000
+          this.#metrics?.snapshot(seconds, size)
+          this.#logger?.info({ seq, bytes: size, seconds }, 'snapshot written')
+        },
+        (error: unknown) =>
+          this.#logger?.error({ err: error, seq }, 'snapshot not stored; the log still holds everything'),
+      )
   }
 
   #halt(code: HaltCode, message: string, seq: number | null, cause: unknown): void {
@@ -667,6 +696,91 @@ export class Sequencer implements SequencerApi {
     this.#chunks.length = 0
     void this.#writer.close()
     for (const listener of this.#haltListeners) listener(halt)
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Batches
+
+  /** Entries sequenced (and applied) since the last seal. */
+  get opsSinceSeal(): number {
+    return this.#engine.state.seq - this.#lastSealedSeq
+  }
+
+  get sealedBatches(): number {
+    return this.#sealedBatches
+  }
+
+  /**
+   * Seals the open batch at the engine's current seq: the invariant gate, the roots, the batch's entries
+   * read back from the log and encoded, then packed for posting. The record is written behind every group
+   * already sent to the log writer; `durable` resolves when it is committed, and nothing may be posted
+   * before. Returns null when nothing was sequenced since the last seal, or when halted. A broken
+   * invariant halts the node (ENGINE_INVARIANT): no root is built on a broken state.
+   */
+  sealBatch(): { record: BatchRecord; durable: Promise<void> } | null {
+    if (this.#halted !== null || this.#closing) return null
+    const engine = this.#engine
+    const lastSeq = engine.state.seq
+    if (lastSeq === this.#lastSealedSeq) return null
+    const batchIndex = this.#sealedBatches + 1
+    const firstSeq = this.#lastSealedSeq + 1
+    let record: BatchRecord
+    try {
+      const entries = this.#readLog.entriesBetween(firstSeq, lastSeq)
+      const data = packBatchData(encodeBatch({ version: 1, entries }))
+      const sealed = engine.sealBatch(BigInt(batchIndex))
+      record = {
+        batchIndex,
+        firstSeq,
+        lastSeq,
+        prevStateRoot: this.#lastSealedRoot,
+        stateRoot: sealed.stateRoot,
+        withdrawalsRoot: sealed.withdrawalsRoot,
+        inboxConsumed: sealed.inboxConsumed,
+        data,
+        withdrawals: JSON.stringify(
+          sealed.withdrawals.map((w) => ({
+            account: w.account,
+            amountQuantums: w.amountQuantums.toString(),
+          })),
+        ),
+      }
+    } catch (error) {
+      const message =
+        error instanceof EngineInvariantError
+          ? `the seal of batch ${batchIndex} failed its invariant gate: ${error.message}`
+          : `the seal of batch ${batchIndex} failed: ${String(error)}`
+      this.#halt(HaltCode.ENGINE_INVARIANT, message, lastSeq, error)
+      return null
+    }
+    this.#sealedBatches = batchIndex
+    this.#lastSealedSeq = lastSeq
+    this.#lastSealedRoot = record.stateRoot
+    this.#logger?.info(
+      { batchIndex, firstSeq, lastSeq, bytes: record.data.length, stateRoot: bytesToHex(record.stateRoot) },
+      'batch sealed',
+    )
+    this.#metrics?.batchSealed(lastSeq - firstSeq + 1, record.data.length)
+    const durable = this.#writer.writeBatch(record)
+    durable.catch((error: unknown) =>
+      this.#halt(HaltCode.LOG_WRITE_FAILED, `batch ${batchIndex} not stored: ${String(error)}`, null, error),
+    )
+    return { record, durable }
+  }
+
+  /** Sealed batches from `fromIndex` on, as stored (committed records only). */
+  batches(fromIndex = 1): StoredBatch[] {
+    return this.#readLog.batches(fromIndex)
+  }
+
+  /** Records where a batch of ours stands on L1. */
+  setBatchStatus(batchIndex: number, status: BatchStatus, txHash: Hex | null): Promise<void> {
+    return this.#writer.setBatchStatus(batchIndex, status, txHash)
+  }
+
+  /** Stops the node loudly, for a part outside the core (the batcher) that found it must not go on. */
+  halt(code: HaltCode, message: string): void {
+    this.#halt(code, message, null, null)
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -787,6 +901,7 @@ export class Sequencer implements SequencerApi {
     await this.#snapshotWrite
     await this.#pool.close()
     await this.#writer.close()
+    this.#readLog.close()
   }
 }
 

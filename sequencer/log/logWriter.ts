@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads'
 import { spawnWorker } from '../intake/spawnWorker.ts'
-import type { Durability, EncodedGroup } from './logDatabase.ts'
+import type { BatchRecord, BatchStatus, Durability, EncodedGroup } from './logDatabase.ts'
 import type { LogWriterReply, LogWriterRequest } from './logWriterWorker.ts'
 
 /** Buffers that views cover exactly are moved; a view into a larger buffer is copied by the clone instead. */
@@ -72,8 +72,23 @@ export class LogWriter {
   }
 
   /** `state` may be transferred: do not use it after the call. */
-  writeSnapshot(seq: number, root: Uint8Array, state: Uint8Array, keep: number): Promise<void> {
-    return this.#send({ id: 0, kind: 'snapshot', seq, root, state, keep }, movable(state))
+  writeSnapshot(
+    seq: number,
+    root: Uint8Array,
+    state: Uint8Array,
+    keep: number,
+    sealedBatches: number,
+  ): Promise<void> {
+    return this.#send({ id: 0, kind: 'snapshot', seq, root, state, keep, sealedBatches }, movable(state))
+  }
+
+  /** Records a sealed batch, behind every group already sent. */
+  writeBatch(batch: BatchRecord): Promise<void> {
+    return this.#send({ id: 0, kind: 'batch', batch }, [])
+  }
+
+  setBatchStatus(batchIndex: number, status: BatchStatus, txHash: string | null): Promise<void> {
+    return this.#send({ id: 0, kind: 'batchStatus', batchIndex, status, txHash }, [])
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { type Durability, type EncodedGroup, LogTables, openLogDatabase } from './logDatabase.ts'
+import {
+  type BatchRecord,
+  type BatchStatus,
+  type Durability,
+  type EncodedGroup,
+  LogTables,
+  openLogDatabase,
+} from './logDatabase.ts'
 
 /**
  * Worker-thread entry of the log writer: owns the write connection, so that commits and their fsync
@@ -8,7 +15,17 @@ import { type Durability, type EncodedGroup, LogTables, openLogDatabase } from '
  */
 export type LogWriterRequest =
   | ({ id: number; kind: 'append' } & EncodedGroup)
-  | { id: number; kind: 'snapshot'; seq: number; root: Uint8Array; state: Uint8Array; keep: number }
+  | {
+      id: number
+      kind: 'snapshot'
+      seq: number
+      root: Uint8Array
+      state: Uint8Array
+      keep: number
+      sealedBatches: number
+    }
+  | { id: number; kind: 'batch'; batch: BatchRecord }
+  | { id: number; kind: 'batchStatus'; batchIndex: number; status: BatchStatus; txHash: string | null }
   | { id: number; kind: 'close' }
 
 export type LogWriterReply =
@@ -25,7 +42,10 @@ const log = new LogTables(db)
 port.on('message', (req: LogWriterRequest) => {
   try {
     if (req.kind === 'append') log.insertGroup(req)
-    else if (req.kind === 'snapshot') log.writeSnapshot(req.seq, req.root, req.state, req.keep)
+    else if (req.kind === 'snapshot')
+      log.writeSnapshot(req.seq, req.root, req.state, req.keep, req.sealedBatches)
+    else if (req.kind === 'batch') log.insertBatch(req.batch)
+    else if (req.kind === 'batchStatus') log.setBatchStatus(req.batchIndex, req.status, req.txHash)
     else db.close()
     port.postMessage({ id: req.id, ok: true } satisfies LogWriterReply)
   } catch (error) {

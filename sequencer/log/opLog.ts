@@ -7,9 +7,16 @@ import type { SignedEntry } from '../../engine/ops.ts'
 import { snapshotConfigHash } from '../../engine/snapshot/snapshotFormat.ts'
 import { SequencerError, SequencerErrorCode } from '../errors.ts'
 import { applySigners, packSigners } from './entrySigners.ts'
-import { type Durability, type EncodedGroup, LogTables, openLogDatabase } from './logDatabase.ts'
+import {
+  type BatchRecord,
+  type BatchStatus,
+  type Durability,
+  type EncodedGroup,
+  LogTables,
+  openLogDatabase,
+} from './logDatabase.ts'
 
-export type { Durability, EncodedGroup }
+export type { BatchRecord, BatchStatus, Durability, EncodedGroup }
 
 /**
  * The write-ahead log of sequenced entries and the engine snapshots, in one SQLite file (WAL journal).
@@ -32,6 +39,13 @@ export interface OpLogOptions {
 export interface SnapshotInfo {
   seq: number
   root: Hex
+  /** Batches sealed when the snapshot was taken: the state after the seal of batch `sealedBatches`, if it ended at `seq`. */
+  sealedBatches: number
+}
+
+export interface StoredBatch extends BatchRecord {
+  status: BatchStatus
+  txHash: Hex | null
 }
 
 export interface StoredSnapshot extends SnapshotInfo {
@@ -169,26 +183,83 @@ export class OpLog {
     }
   }
 
-  /** Stores a snapshot of the state after `seq`, then keeps only the newest `keep`. One transaction. */
-  writeSnapshot(seq: number, root: Uint8Array, state: Uint8Array, keep: number): void {
-    this.#tables.writeSnapshot(seq, root, state, keep)
+  /** Stores a snapshot of the state after `seq` and `sealedBatches` seals, then keeps only the newest `keep`. */
+  writeSnapshot(seq: number, root: Uint8Array, state: Uint8Array, keep: number, sealedBatches = 0): void {
+    this.#tables.writeSnapshot(seq, root, state, keep, sealedBatches)
   }
 
   /** Newest first. */
   snapshots(): SnapshotInfo[] {
-    const rows = this.#db.prepare('SELECT seq, root FROM snapshots ORDER BY seq DESC').raw().all() as [
-      number,
-      Uint8Array,
-    ][]
-    return rows.map(([seq, root]) => ({ seq, root: bytesToHex(root) }))
+    const rows = this.#db
+      .prepare('SELECT seq, root, sealed_batches FROM snapshots ORDER BY seq DESC, sealed_batches DESC')
+      .raw()
+      .all() as [number, Uint8Array, number][]
+    return rows.map(([seq, root, sealedBatches]) => ({ seq, root: bytesToHex(root), sealedBatches }))
   }
 
   readSnapshot(seq: number): StoredSnapshot | null {
-    const row = this.#db.prepare('SELECT seq, root, state FROM snapshots WHERE seq = ?').raw().get(seq) as
-      | [number, Uint8Array, Uint8Array]
-      | undefined
+    const row = this.#db
+      .prepare('SELECT seq, root, state, sealed_batches FROM snapshots WHERE seq = ?')
+      .raw()
+      .get(seq) as [number, Uint8Array, Uint8Array, number] | undefined
     if (row === undefined) return null
-    return { seq: row[0], root: bytesToHex(row[1]), bytes: new Uint8Array(row[2]) }
+    return { seq: row[0], root: bytesToHex(row[1]), bytes: new Uint8Array(row[2]), sealedBatches: row[3] }
+  }
+
+  /** Records a sealed batch (tests and tools; the node writes through its log-writer thread). */
+  insertBatch(batch: BatchRecord): void {
+    this.#tables.insertBatch(batch)
+  }
+
+  /** Sealed batches with index ≥ `fromIndex`, in order. */
+  batches(fromIndex = 1): StoredBatch[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT batch_index, first_seq, last_seq, prev_state_root, state_root, withdrawals_root, inbox_consumed,
+           data, withdrawals, status, tx_hash FROM batches WHERE batch_index >= ? ORDER BY batch_index`,
+      )
+      .raw()
+      .all(fromIndex) as [
+      number,
+      number,
+      number,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      number,
+      Uint8Array,
+      string,
+      BatchStatus,
+      string | null,
+    ][]
+    return rows.map((r) => ({
+      batchIndex: r[0],
+      firstSeq: r[1],
+      lastSeq: r[2],
+      prevStateRoot: plainBytes(r[3]),
+      stateRoot: plainBytes(r[4]),
+      withdrawalsRoot: plainBytes(r[5]),
+      inboxConsumed: r[6],
+      data: plainBytes(r[7]),
+      withdrawals: r[8],
+      status: r[9],
+      txHash: r[10] as Hex | null,
+    }))
+  }
+
+  /** The entries with seqs `fromSeq..toSeq`, signatures included (signers too, though a batch does not carry them). */
+  entriesBetween(fromSeq: number, toSeq: number): SignedEntry[] {
+    const out: SignedEntry[] = []
+    if (toSeq < fromSeq) return out
+    for (const group of this.#groups(fromSeq)) {
+      for (const e of group) {
+        if (e.seq > toSeq) return out
+        if (e.seq >= fromSeq) out.push(e)
+      }
+    }
+    if (out.length !== toSeq - fromSeq + 1)
+      throw corrupt(`the log holds no seqs ${fromSeq + out.length}..${toSeq}`)
+    return out
   }
 
   close(): void {

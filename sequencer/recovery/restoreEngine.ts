@@ -21,6 +21,10 @@ export interface RestoreResult {
   replayedOps: number
   /** Sequenced time of the last time advance replayed, if any. */
   lastTimeAdvanceMs: number | null
+  /** Batches sealed so far (the snapshot's, then those re-sealed during replay). */
+  sealedBatches: number
+  /** The last seq of the last sealed batch; 0 before the first. */
+  lastSealedSeq: number
 }
 
 /**
@@ -31,6 +35,7 @@ export interface RestoreResult {
 export function restoreEngine(config: EngineConfig, log: OpLog, options: RestoreOptions = {}): RestoreResult {
   let engine: Engine | null = null
   let snapshotSeq = 0
+  let sealedBatches = 0
   if (options.useSnapshots !== false) {
     for (const info of log.snapshots()) {
       if (info.seq > log.lastSeq) {
@@ -51,6 +56,7 @@ export function restoreEngine(config: EngineConfig, log: OpLog, options: Restore
         }
         engine = restored
         snapshotSeq = info.seq
+        sealedBatches = info.sealedBatches
         break
       } catch (error) {
         options.logger?.warn({ snapshotSeq: info.seq, err: error }, 'snapshot unusable; trying an older one')
@@ -62,6 +68,37 @@ export function restoreEngine(config: EngineConfig, log: OpLog, options: Restore
   let replayedOps = 0
   let lastTimeAdvanceMs: number | null = null
   const live = engine
+  // Batches sealed after the snapshot are sealed again at the same seqs, and must give the same roots.
+  const seals = log.batches(sealedBatches + 1)
+  let lastSealedSeq = sealedBatches === 0 ? 0 : (log.batches(sealedBatches)[0]?.lastSeq ?? 0)
+  let nextSeal = 0
+  const sealDue = (): void => {
+    while (nextSeal < seals.length && seals[nextSeal]!.lastSeq === live.state.seq) {
+      const batch = seals[nextSeal]!
+      const sealed = live.sealBatch(BigInt(batch.batchIndex))
+      const root = bytesToHex(sealed.stateRoot)
+      if (root !== bytesToHex(batch.stateRoot)) {
+        throw new SequencerError(
+          SequencerErrorCode.BATCH_DIVERGED,
+          `Re-sealing batch ${batch.batchIndex} at seq ${batch.lastSeq} gives root ${root}, but the node sealed ${bytesToHex(batch.stateRoot)}.`,
+          {
+            details:
+              'The engine is not deterministic across this restart; do not post. See docs/operations.md, "Halts".',
+          },
+        )
+      }
+      sealedBatches = batch.batchIndex
+      lastSealedSeq = batch.lastSeq
+      nextSeal++
+    }
+  }
+  if (seals[0] !== undefined && seals[0].lastSeq < snapshotSeq) {
+    throw new SequencerError(
+      SequencerErrorCode.LOG_CORRUPT,
+      `The snapshot at seq ${snapshotSeq} counts ${sealedBatches} sealed batches, but batch ${seals[0].batchIndex} ends at seq ${seals[0].lastSeq}.`,
+    )
+  }
+  sealDue()
   log.forEachEntry(snapshotSeq + 1, (entry) => {
     try {
       live.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
@@ -80,14 +117,21 @@ export function restoreEngine(config: EngineConfig, log: OpLog, options: Restore
     }
     if (entry.op.type === 'timeAdvance') lastTimeAdvanceMs = entry.timestampMs
     replayedOps++
+    sealDue()
   })
+  if (nextSeal < seals.length) {
+    throw new SequencerError(
+      SequencerErrorCode.LOG_CORRUPT,
+      `Batch ${seals[nextSeal]!.batchIndex} ends at seq ${seals[nextSeal]!.lastSeq}, past the end of the log (${log.lastSeq}).`,
+    )
+  }
   if (engine.state.seq !== log.lastSeq) {
     throw new SequencerError(
       SequencerErrorCode.LOG_CORRUPT,
       `The log ends at seq ${log.lastSeq} but replay reached ${engine.state.seq}.`,
     )
   }
-  return { engine, snapshotSeq, replayedOps, lastTimeAdvanceMs }
+  return { engine, snapshotSeq, replayedOps, lastTimeAdvanceMs, sealedBatches, lastSealedSeq }
 }
 
 /** The engine a replay of the whole log from genesis gives, ignoring snapshots. */

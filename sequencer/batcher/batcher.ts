@@ -1,0 +1,444 @@
+import type { Logger } from 'pino'
+import { bytesToHex, type Hex, keccak256 } from 'viem'
+import {
+  type BatchHeader,
+  type ProposedBatchLog,
+  revertErrorName,
+  type SettlementClient,
+} from '../../settlement-contracts/ts/client.ts'
+import { HaltCode } from '../api.ts'
+import type { StoredBatch } from '../log/opLog.ts'
+import type { SequencerMetrics } from '../metrics.ts'
+import type { Sequencer } from '../sequencer.ts'
+import type { Prover } from './prover.ts'
+
+export interface BatcherOptions {
+  sequencer: Sequencer
+  /** Signs as the settlement's PROPOSER. */
+  client: SettlementClient
+  /** Answers challenges on our batches; without one a challenge is logged and left to revert. */
+  prover?: Prover | null
+  /** Seal after this many sequenced ops... */
+  maxOps: number
+  /** ...or this many ms after the last seal, whichever comes first (when anything was sequenced). */
+  intervalMs: number
+  /** How often `start` runs a tick. Default 1,000 ms. */
+  pollIntervalMs?: number
+  /** The settlement's deployment block: where event scans start. */
+  fromBlock: bigint
+  /** Wall-clock ms, for the seal interval only. */
+  clock?: () => number
+  /**
+   * Re-post our batches that L1 reverted instead of halting. Off by default: a revert of a batch of ours
+   * means the prover failed to defend it in time, and an operator should look first (docs/operations.md).
+   */
+  repostReverted?: boolean
+  logger?: Logger
+  metrics?: Pick<SequencerMetrics, 'batchPosted' | 'batchStatus'>
+}
+
+export interface TickReport {
+  sealed: number | null
+  posted: number[]
+  proven: number[]
+  resolved: number[]
+  finalized: number[]
+  creditClaimedWei: bigint
+}
+
+/** What a batch of ours is doing on L1, as of the last tick. */
+export interface TrackedBatch {
+  batchIndex: number
+  status: 'sealed' | 'posted' | 'challenged' | 'proven' | 'finalized'
+  header: BatchHeader | null
+}
+
+const MAX_LOG_RANGE = 2_000n
+
+/**
+ * The batcher: seals the sequencer's open batch every `maxOps` ops or `intervalMs`, posts sealed
+ * batches to `proposeBatch` in order, and follows each to finalized, answering challenges through the
+ * Prover and calling `resolve` when a batch is due.
+ *
+ * Posting is idempotent: L1 is the source of truth. Every tick reads which batches are live on L1 and
+ * matches them with ours by content (roots, data hash, inbox count), so a post whose receipt was lost to
+ * a crash or an RPC error is found, never sent twice; a batch is posted only on top of our own previous
+ * root, so none is skipped. A batch of ours that L1 reverted halts the node (BATCH_REVERTED) unless
+ * `repostReverted`; a batch on L1 that is not ours (someone else holding the proposer key) is never built
+ * on: the batcher waits for it to be challenged and reverted.
+ */
+export class Batcher {
+  readonly #o: BatcherOptions
+  readonly #clock: () => number
+  readonly #log: Logger | undefined
+  /** Every BatchProposed seen, by batch hash. */
+  readonly #proposals = new Map<Hex, ProposedBatchLog>()
+  readonly #tracked = new Map<number, TrackedBatch>()
+  readonly #proving = new Set<Hex>()
+  readonly #warned = new Set<string>()
+  #scannedBlock: bigint
+  #lastSealAtMs: number
+  #timer: NodeJS.Timeout | null = null
+  #running: Promise<unknown> | null = null
+  #stopped = false
+  #consecutiveErrors = 0
+  /** Our lowest batch index not yet seen finalized. */
+  #firstOpen = 1
+
+  constructor(options: BatcherOptions) {
+    this.#o = options
+    this.#clock = options.clock ?? Date.now
+    this.#log = options.logger
+    this.#scannedBlock = options.fromBlock - 1n
+    this.#lastSealAtMs = this.#clock()
+  }
+
+  start(): void {
+    if (this.#timer !== null) return
+    this.#stopped = false
+    const every = this.#o.pollIntervalMs ?? 1_000
+    const loop = (): void => {
+      if (this.#stopped) return
+      this.#running = this.tick()
+        .catch((error: unknown) => this.#tickFailed(error))
+        .finally(() => {
+          this.#running = null
+          if (!this.#stopped) this.#timer = setTimeout(loop, every)
+        })
+    }
+    this.#timer = setTimeout(loop, 0)
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    await this.#running
+  }
+
+  /** Our batches from the last finalized one on, as of the last tick. */
+  tracked(): TrackedBatch[] {
+    return [...this.#tracked.values()].sort((a, b) => a.batchIndex - b.batchIndex)
+  }
+
+  /** One round: seal if due, read L1, post, prove, resolve, claim. Tests drive it directly. */
+  async tick(options: { forceSeal?: boolean } = {}): Promise<TickReport> {
+    const report: TickReport = {
+      sealed: null,
+      posted: [],
+      proven: [],
+      resolved: [],
+      finalized: [],
+      creditClaimedWei: 0n,
+    }
+    const sequencer = this.#o.sequencer
+    if (sequencer.halted !== null) return report
+    report.sealed = await this.#maybeSeal(options.forceSeal === true)
+    const client = this.#o.client
+    const settlement = client.settlement
+    await this.#scan()
+    const [latestIndex, finalizedIndex, latestRoot, frozen] = await Promise.all([
+      settlement.read.latestBatchIndex(),
+      settlement.read.finalizedBatchIndex(),
+      settlement.read.latestStateRoot(),
+      settlement.read.isFrozen(),
+    ])
+    if (frozen) {
+      sequencer.halt(
+        HaltCode.SETTLEMENT_FROZEN,
+        'the settlement contract is frozen: no batch can be posted again; users exit with escape (docs/operations.md, "Halts")',
+      )
+      return report
+    }
+    const latest = Number(latestIndex)
+    const finalized = Number(finalizedIndex)
+    const ours = sequencer.batches(this.#firstOpen)
+    let chainRoot: Hex = latestRoot
+    for (const batch of ours) {
+      const i = batch.batchIndex
+      if (i <= finalized) {
+        if (batch.status !== 'finalized') {
+          const header = await this.#liveHeader(i)
+          if (header !== null && isOurs(batch, header)) {
+            await sequencer.setBatchStatus(i, 'finalized', batch.txHash)
+            this.#o.metrics?.batchStatus('finalized', i)
+            report.finalized.push(i)
+            this.#log?.info({ batchIndex: i }, 'batch finalized')
+          } else if (!this.#warnOnce(`foreign-final-${i}`)) {
+            this.#log?.fatal({ batchIndex: i }, 'a batch finalized on L1 at our index is not ours')
+          }
+        }
+        this.#tracked.delete(i)
+        if (i === this.#firstOpen) this.#firstOpen = i + 1
+        continue
+      }
+      if (i <= latest) {
+        const header = await this.#liveHeader(i)
+        if (header === null) {
+          this.#warnOnce(`nolog-${i}`, () =>
+            this.#log?.warn(
+              { batchIndex: i },
+              'batch is live on L1 but its BatchProposed log is not found yet',
+            ),
+          )
+          break
+        }
+        if (!isOurs(batch, header)) {
+          this.#warnOnce(`foreign-${i}-${header.stateRoot}`, () =>
+            this.#log?.error(
+              { batchIndex: i, theirs: header.stateRoot, ours: bytesToHex(batch.stateRoot) },
+              'batch on L1 at our next index is not ours: not building on it; waiting for it to be challenged and reverted',
+            ),
+          )
+          break
+        }
+        if (batch.status === 'sealed') {
+          const found = [...this.#proposals.values()].find((p) => p.header.stateRoot === header.stateRoot)
+          await sequencer.setBatchStatus(i, 'posted', found?.transactionHash ?? null)
+          this.#log?.info({ batchIndex: i }, 'batch found on L1 (posted before a restart or an RPC error)')
+        }
+        await this.#follow(batch, header, report)
+        continue
+      }
+      // Not on L1 (any more).
+      if (batch.status === 'posted') {
+        if (this.#o.repostReverted !== true) {
+          this.#o.metrics?.batchStatus('reverted', i)
+          sequencer.halt(
+            HaltCode.BATCH_REVERTED,
+            `batch ${i} of ours was reverted on L1 (L1 now ends at batch ${latest}); not building on state L1 dropped. ` +
+              'See docs/operations.md, "Halts": after checking why it was not proven, restart with batch.repostReverted.',
+          )
+          return report
+        }
+        this.#log?.warn({ batchIndex: i }, 'batch of ours was reverted; posting it again (repostReverted)')
+        await sequencer.setBatchStatus(i, 'sealed', null)
+        batch.status = 'sealed'
+      }
+      if (i !== latest + 1 || bytesToHex(batch.prevStateRoot) !== chainRoot.toLowerCase()) break
+      const header = await this.#post(batch)
+      if (header === null) break
+      report.posted.push(i)
+      chainRoot = header.stateRoot
+      await this.#follow({ ...batch, status: 'posted' }, header, report)
+    }
+    await this.#resolveDue(finalized, report)
+    report.creditClaimedWei = await this.#claimCredit()
+    this.#consecutiveErrors = 0
+    return report
+  }
+
+  async #maybeSeal(force: boolean): Promise<number | null> {
+    const sequencer = this.#o.sequencer
+    const ops = sequencer.opsSinceSeal
+    if (ops === 0) return null
+    const now = this.#clock()
+    if (!force && ops < this.#o.maxOps && now - this.#lastSealAtMs < this.#o.intervalMs) return null
+    const sealed = sequencer.sealBatch()
+    if (sealed === null) return null
+    this.#lastSealAtMs = now
+    await sealed.durable
+    return sealed.record.batchIndex
+  }
+
+  /** Reads new BatchProposed logs, in block ranges of at most MAX_LOG_RANGE. */
+  async #scan(): Promise<void> {
+    const head = await this.#o.client.client.getBlockNumber()
+    while (this.#scannedBlock < head) {
+      const fromBlock = this.#scannedBlock + 1n
+      const toBlock = fromBlock + MAX_LOG_RANGE - 1n < head ? fromBlock + MAX_LOG_RANGE - 1n : head
+      for (const log of await this.#o.client.proposedBatches({ fromBlock, toBlock })) {
+        this.#proposals.set(log.batchHash.toLowerCase() as Hex, log)
+      }
+      this.#scannedBlock = toBlock
+    }
+  }
+
+  /** The live header at `batchIndex` on L1, from the logs; null if not seen. */
+  async #liveHeader(batchIndex: number): Promise<BatchHeader | null> {
+    const hash = (await this.#o.client.settlement.read.batchHashOf([BigInt(batchIndex)])).toLowerCase() as Hex
+    return this.#proposals.get(hash)?.header ?? null
+  }
+
+  #hashOf(header: BatchHeader): Hex {
+    for (const [hash, log] of this.#proposals) if (log.header === header) return hash
+    throw new Error(`batch ${header.batchIndex}: header not from the scanned logs`)
+  }
+
+  async #post(batch: StoredBatch): Promise<BatchHeader | null> {
+    const started = performance.now()
+    try {
+      const proposed = await this.#o.client.proposeBatch({
+        prevStateRoot: bytesToHex(batch.prevStateRoot),
+        stateRoot: bytesToHex(batch.stateRoot),
+        withdrawalsRoot: bytesToHex(batch.withdrawalsRoot),
+        inboxConsumed: BigInt(batch.inboxConsumed),
+        batchData: batch.data,
+      })
+      if (Number(proposed.header.batchIndex) !== batch.batchIndex) {
+        // Cannot happen while prev roots chain; a loud log if it ever does.
+        this.#log?.fatal(
+          { ours: batch.batchIndex, onChain: proposed.header.batchIndex.toString() },
+          'batch landed at another index',
+        )
+      }
+      this.#proposals.set(proposed.batchHash.toLowerCase() as Hex, {
+        header: proposed.header,
+        batchHash: proposed.batchHash,
+        blockNumber: proposed.receipt.blockNumber,
+        transactionHash: proposed.hash,
+      })
+      await this.#o.sequencer.setBatchStatus(batch.batchIndex, 'posted', proposed.hash)
+      const seconds = (performance.now() - started) / 1000
+      this.#o.metrics?.batchPosted(seconds, proposed.gasUsed)
+      this.#o.metrics?.batchStatus('proposed', batch.batchIndex)
+      this.#log?.info(
+        {
+          batchIndex: batch.batchIndex,
+          ops: batch.lastSeq - batch.firstSeq + 1,
+          bytes: batch.data.length,
+          gasUsed: proposed.gasUsed.toString(),
+          tx: proposed.hash,
+        },
+        'batch proposed',
+      )
+      return proposed.header
+    } catch (error) {
+      const name = revertErrorName(error)
+      // The next tick reads L1 again and decides; a post that did land is found there.
+      this.#log?.warn(
+        { batchIndex: batch.batchIndex, revert: name, err: name === undefined ? error : undefined },
+        'proposeBatch failed; will retry after reading L1 again',
+      )
+      return null
+    }
+  }
+
+  /** Tracks a live batch of ours; answers a challenge on it through the prover. */
+  async #follow(batch: StoredBatch, header: BatchHeader, report: TickReport): Promise<void> {
+    const i = batch.batchIndex
+    const batchHash = this.#hashOf(header)
+    const challenge = await this.#o.client.settlement.read.challengeOf([batchHash])
+    const tracked: TrackedBatch = { batchIndex: i, status: 'posted', header }
+    this.#tracked.set(i, tracked)
+    if (challenge.status === CHALLENGE_PROVEN) {
+      tracked.status = 'proven'
+      return
+    }
+    if (challenge.status !== CHALLENGED) return
+    tracked.status = 'challenged'
+    if (this.#proving.has(batchHash)) return
+    this.#o.metrics?.batchStatus('challenged', i)
+    this.#log?.warn({ batchIndex: i, challenger: challenge.challenger }, 'batch of ours challenged; proving')
+    const prover = this.#o.prover
+    if (prover === undefined || prover === null) {
+      this.#warnOnce(`noprover-${batchHash}`, () =>
+        this.#log?.error(
+          { batchIndex: i },
+          'no prover configured: the challenged batch will revert after the prove window',
+        ),
+      )
+      return
+    }
+    this.#proving.add(batchHash)
+    try {
+      const answer = await prover.prove(header)
+      if (!answer.ok) {
+        if (answer.refused) {
+          this.#o.sequencer.halt(
+            HaltCode.PROVER_REFUSED,
+            `the prover refuses batch ${i} of ours (${answer.code}: ${answer.detail}); our engine and the prover disagree`,
+          )
+        } else {
+          this.#log?.error(
+            { batchIndex: i, code: answer.code, detail: answer.detail },
+            'prover failed; retrying next tick',
+          )
+        }
+        return
+      }
+      await this.#o.client.prove(header, answer.proof)
+      tracked.status = 'proven'
+      report.proven.push(i)
+      this.#o.metrics?.batchStatus('proven', i)
+      this.#log?.info({ batchIndex: i }, 'challenge answered: batch proven')
+    } catch (error) {
+      this.#log?.error(
+        { batchIndex: i, revert: revertErrorName(error), err: error },
+        'proving failed; retrying next tick',
+      )
+    } finally {
+      this.#proving.delete(batchHash)
+    }
+  }
+
+  /** Resolves our batches from the first pending one while each is due (proven, or its window passed unchallenged). */
+  async #resolveDue(finalized: number, report: TickReport): Promise<void> {
+    const windowSeconds = await this.#o.client.settlement.read.CHALLENGE_WINDOW()
+    const now = (await this.#o.client.client.getBlock()).timestamp
+    for (let i = finalized + 1; ; i++) {
+      const tracked = this.#tracked.get(i)
+      if (tracked === undefined || tracked.header === null) return
+      // A challenged batch is ours to prove, not to resolve: resolving it now would revert it.
+      if (tracked.status === 'challenged') return
+      if (tracked.status !== 'proven' && now < tracked.header.proposedAt + windowSeconds) return
+      try {
+        const resolved = await this.#o.client.resolve(tracked.header)
+        report.resolved.push(i)
+        if (resolved.outcome === 'finalized') {
+          await this.#o.sequencer.setBatchStatus(i, 'finalized', null)
+          this.#o.metrics?.batchStatus('finalized', i)
+          report.finalized.push(i)
+          this.#tracked.delete(i)
+          this.#log?.info({ batchIndex: i }, 'batch finalized')
+        }
+      } catch (error) {
+        // Someone else may have resolved it first; the next tick reads L1 again.
+        this.#log?.warn({ batchIndex: i, revert: revertErrorName(error) }, 'resolve failed')
+        return
+      }
+    }
+  }
+
+  async #claimCredit(): Promise<bigint> {
+    const client = this.#o.client
+    const credit = await client.settlement.read.creditOf([client.account])
+    if (credit === 0n) return 0n
+    try {
+      await client.claimCredit()
+      this.#log?.info({ wei: credit.toString() }, 'bond credit claimed')
+      return credit
+    } catch (error) {
+      this.#log?.warn({ revert: revertErrorName(error) }, 'claimCredit failed; will retry')
+      return 0n
+    }
+  }
+
+  #tickFailed(error: unknown): void {
+    this.#consecutiveErrors++
+    // RPC errors are expected now and then; the log says how long this has lasted.
+    this.#log?.warn({ err: error, consecutive: this.#consecutiveErrors }, 'batcher tick failed; retrying')
+  }
+
+  /** Runs `emit` the first time `key` is seen; returns whether it had been seen. */
+  #warnOnce(key: string, emit?: () => void): boolean {
+    if (this.#warned.has(key)) return true
+    this.#warned.add(key)
+    emit?.()
+    return false
+  }
+}
+
+const CHALLENGED = 1
+const CHALLENGE_PROVEN = 2
+
+/** Our batch, by what L1 stores of it: roots, inbox count, and the hash of the posted data. */
+function isOurs(batch: StoredBatch, header: BatchHeader): boolean {
+  return (
+    header.stateRoot.toLowerCase() === bytesToHex(batch.stateRoot) &&
+    header.prevStateRoot.toLowerCase() === bytesToHex(batch.prevStateRoot) &&
+    header.withdrawalsRoot.toLowerCase() === bytesToHex(batch.withdrawalsRoot) &&
+    header.inboxConsumed === BigInt(batch.inboxConsumed) &&
+    header.dataHash.toLowerCase() === keccak256(batch.data)
+  )
+}

@@ -1,0 +1,108 @@
+import { bytesToHex } from 'viem'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  attachSigners,
+  decodePostedBatch,
+  type InboxRecord,
+  replayDecodedBatch,
+} from '../engine/batch/replayBatch.ts'
+import { Engine } from '../engine/engine.ts'
+import { recoverAddress } from '../engine/signing/recoverAddress.ts'
+import { fundAndPrice, startTestNode, type TestNode, USDC } from './testing/sequencerHarness.ts'
+import { TestKey } from './testing/testKeys.ts'
+
+/** Sealing inside the sequencer: what a batch holds, and that a restart seals again at the same seqs. */
+
+const KEYS = [1, 2, 3].map((i) => TestKey.fromSeed(0x5ea1 + i))
+let node: TestNode | undefined
+
+afterEach(async () => {
+  await node?.dispose()
+  node = undefined
+})
+
+async function trade(n: TestNode, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const ack = await n.sequencer.submit(
+      n.signer.place(KEYS[i % 3]!, { priceTicks: 590_000 + i, sizeLots: 1 }),
+    )
+    expect(ack.ok).toBe(true)
+  }
+}
+
+describe('Sequencer.sealBatch', () => {
+  it('seals consecutive seq ranges whose posted data replays to the sealed roots', async () => {
+    node = await startTestNode({ snapshotOnClose: false, snapshotIntervalOps: 0 })
+    await fundAndPrice(node.sequencer, node, KEYS)
+    expect(node.sequencer.sealBatch()).not.toBeNull()
+    expect(node.sequencer.sealBatch()).toBeNull() // nothing new
+    await trade(node, 5)
+    const second = node.sequencer.sealBatch()!
+    await second.durable
+    const [first, stored] = node.sequencer.batches(1)
+    expect(first!.lastSeq + 1).toBe(stored!.firstSeq)
+    expect(stored!.prevStateRoot).toEqual(first!.stateRoot)
+
+    // The batch validity rule a watcher applies: decode, recover every signer, match the inbox, replay, compare.
+    const inbox: InboxRecord[] = KEYS.map((k, index) => ({
+      index,
+      kind: 'deposit',
+      account: k.address,
+      amountQuantums: 1_000_000n * USDC,
+    }))
+    const replica = Engine.create(node.config)
+    for (const batch of [first!, stored!]) {
+      const decoded = decodePostedBatch(replica, batch.data)
+      if (!('entries' in decoded)) throw new Error(decoded.detail)
+      expect(decoded.entries.length).toBe(batch.lastSeq - batch.firstSeq + 1)
+      expect(
+        attachSigners(
+          decoded,
+          decoded.jobs.map((j) => recoverAddress(j.digest, j.signature)),
+        ),
+      ).toBeNull()
+      const claimed = {
+        batchIndex: BigInt(batch.batchIndex),
+        stateRoot: bytesToHex(batch.stateRoot),
+        withdrawalsRoot: bytesToHex(batch.withdrawalsRoot),
+        inboxConsumed: BigInt(batch.inboxConsumed),
+      }
+      const result = replayDecodedBatch(
+        replica,
+        decoded.entries,
+        claimed,
+        inbox.slice(replica.state.inboxConsumed),
+      )
+      expect(result.ok, result.ok ? '' : result.detail).toBe(true)
+    }
+  })
+
+  it('re-seals at the same seqs after a restart without a snapshot, to the same roots', async () => {
+    node = await startTestNode({ snapshotOnClose: false, snapshotIntervalOps: 0 })
+    await fundAndPrice(node.sequencer, node, KEYS)
+    await trade(node, 3)
+    await node.sequencer.sealBatch()!.durable
+    await trade(node, 4)
+    await node.sequencer.sealBatch()!.durable
+    await trade(node, 2) // the open batch
+    const root = (await node.sequencer.status()).stateRoot
+    const reopened = await node.reopen()
+    expect(reopened.sealedBatches).toBe(2)
+    expect(reopened.opsSinceSeal).toBe(2)
+    expect((await reopened.status()).stateRoot).toBe(root)
+    const third = reopened.sealBatch()!
+    expect(third.record.batchIndex).toBe(3)
+    expect(third.record.prevStateRoot).toEqual(reopened.batches(2)[0]!.stateRoot)
+  })
+
+  it('keeps the seal count in snapshots, so a restart from one does not seal twice', async () => {
+    node = await startTestNode({ snapshotOnClose: true })
+    await fundAndPrice(node.sequencer, node, KEYS)
+    await node.sequencer.sealBatch()!.durable
+    const root = (await node.sequencer.status()).stateRoot
+    const reopened = await node.reopen() // snapshot on close, after the seal, at the same seq
+    expect(reopened.sealedBatches).toBe(1)
+    expect(reopened.opsSinceSeal).toBe(0)
+    expect((await reopened.status()).stateRoot).toBe(root)
+  })
+})
