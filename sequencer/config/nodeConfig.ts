@@ -7,7 +7,12 @@ import { z } from 'zod'
 import { keccak256 } from '../../engine/commitment/keccak256.ts'
 import type { EngineConfig } from '../../engine/config.ts'
 import { EngineConfigError } from '../../engine/validateConfig.ts'
-import { engineConfigOf, engineConfigShape, jsonInt } from '../../settlement-contracts/ts/genesis.ts'
+import {
+  engineConfigOf,
+  engineConfigShape,
+  jsonBigint,
+  jsonInt,
+} from '../../settlement-contracts/ts/genesis.ts'
 import { SequencerError, SequencerErrorCode } from '../errors.ts'
 import type { Durability } from '../log/opLog.ts'
 
@@ -24,8 +29,13 @@ export interface NodeConfig {
   operatorPrivateKey: Hex | null
   /** L1 JSON-RPC endpoint, for the inbox reader and batcher (not built yet). */
   rpcUrl: string | null
-  /** Reserved for the batcher: seal every `maxOps` ops or `intervalMs`, whichever comes first. */
-  batch: { maxOps: number; intervalMs: number }
+  /**
+   * The batcher: seal every `maxOps` ops or `intervalMs`, whichever comes first; `proverUrl` is the
+   * prover-stub coordinator that answers challenges; `repostReverted` re-posts our reverted batches.
+   */
+  batch: { maxOps: number; intervalMs: number; proverUrl: string | null; repostReverted: boolean }
+  /** Following L1: the inbox reader's confirmations and polling, and where event scans start. */
+  l1: { confirmations: number; pollIntervalMs: number; fromBlock: bigint }
   durability: Durability
   workers: number
   snapshotIntervalOps: number
@@ -56,6 +66,9 @@ export const ENV_VARS = {
   SCE_MAX_PENDING_INTENTS: 'maxPendingIntents',
   SCE_BATCH_MAX_OPS: 'batch.maxOps',
   SCE_BATCH_INTERVAL_MS: 'batch.intervalMs',
+  SCE_PROVER_URL: 'batch.proverUrl',
+  SCE_L1_CONFIRMATIONS: 'l1.confirmations',
+  SCE_L1_FROM_BLOCK: 'l1.fromBlock',
   SCE_LOG_LEVEL: 'logLevel',
   SCE_METRICS_PORT: 'metricsPort',
 } as const
@@ -72,8 +85,20 @@ const fileSchema = z.strictObject({
     .default(null),
   rpcUrl: z.url().nullable().default(null),
   batch: z
-    .strictObject({ maxOps: int(1).default(1_000), intervalMs: int(1).default(2_000) })
-    .default({ maxOps: 1_000, intervalMs: 2_000 }),
+    .strictObject({
+      maxOps: int(1).default(1_000),
+      intervalMs: int(1).default(2_000),
+      proverUrl: z.url().nullable().default(null),
+      repostReverted: z.boolean().default(false),
+    })
+    .default({ maxOps: 1_000, intervalMs: 2_000, proverUrl: null, repostReverted: false }),
+  l1: z
+    .strictObject({
+      confirmations: int(0, 1_000).default(2),
+      pollIntervalMs: int(10).default(1_000),
+      fromBlock: jsonBigint.default(0n),
+    })
+    .default({ confirmations: 2, pollIntervalMs: 1_000, fromBlock: 0n }),
   durability: z.enum(['full', 'normal']).default('full'),
   workers: int(0, 256).optional(),
   snapshotIntervalOps: int(0).default(100_000),
@@ -143,6 +168,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
     operatorPrivateKey: c.operatorPrivateKey === null ? null : (c.operatorPrivateKey.toLowerCase() as Hex),
     rpcUrl: c.rpcUrl,
     batch: c.batch,
+    l1: c.l1,
     durability: c.durability,
     workers: c.workers ?? availableParallelism(),
     snapshotIntervalOps: c.snapshotIntervalOps,
@@ -165,7 +191,8 @@ export function describeNodeConfig(c: NodeConfig): Record<string, unknown> {
     oracleSigners: c.engine.oracle.signers,
     operatorAddress: c.operatorPrivateKey === null ? null : operatorAddress(c.operatorPrivateKey),
     rpcUrl: c.rpcUrl === null ? null : redactUrl(c.rpcUrl),
-    batch: c.batch,
+    batch: { ...c.batch, proverUrl: c.batch.proverUrl === null ? null : redactUrl(c.batch.proverUrl) },
+    l1: { ...c.l1, fromBlock: c.l1.fromBlock.toString() },
     durability: c.durability,
     workers: c.workers,
     snapshotIntervalOps: c.snapshotIntervalOps,

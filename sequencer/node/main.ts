@@ -1,8 +1,15 @@
 import { parseArgs } from 'node:util'
 import { collectDefaultMetrics } from 'prom-client'
+import { privateKeyToAccount } from 'viem/accounts'
+import { connect, SettlementClient } from '../../settlement-contracts/ts/client.ts'
+import { settlementAbi } from '../../settlement-contracts/ts/generated/abis.ts'
+import { checkGenesisOnChain, GenesisError } from '../../settlement-contracts/ts/genesis.ts'
 import { HaltCode } from '../api.ts'
+import { Batcher } from '../batcher/batcher.ts'
+import { HttpProver } from '../batcher/prover.ts'
 import { describeNodeConfig, loadNodeConfig, type NodeConfig } from '../config/nodeConfig.ts'
 import { SequencerError, SequencerErrorCode } from '../errors.ts'
+import { InboxReader } from '../l1/inboxReader.ts'
 import { createLogger } from '../logger.ts'
 import { createPromMetrics } from '../metrics.ts'
 import { Sequencer } from '../sequencer.ts'
@@ -11,12 +18,16 @@ import { startMetricsServer } from './metricsServer.ts'
 
 /**
  * `node --import tsx sequencer/node/main.ts --config <file>`: runs one sequencer node until SIGTERM,
- * SIGINT or a halt. Exit codes (docs/operations.md, "Halts"): 0 clean stop, 70 engine invariant,
+ * SIGINT or a halt. Exit codes (docs/operations.md, "Halts"): 0 clean stop, 69 L1 halt (a batch of ours
+ * reverted, the prover refused ours, the contract frozen, the inbox reorged too deep), 70 engine invariant,
  * 74 log or disk failure, 78 configuration.
  */
-export const ExitCode = { OK: 0, ENGINE_INVARIANT: 70, IO: 74, CONFIG: 78 } as const
+export const ExitCode = { OK: 0, L1: 69, ENGINE_INVARIANT: 70, IO: 74, CONFIG: 78 } as const
 
-const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } }, strict: true })
+const { values } = parseArgs({
+  options: { config: { type: 'string', short: 'c' }, 'repost-reverted': { type: 'boolean' } },
+  strict: true,
+})
 const log = createLogger(process.env.SCE_LOG_LEVEL ?? 'info')
 
 let config: NodeConfig
@@ -62,12 +73,74 @@ try {
 const server =
   config.metricsPort === null ? null : await startMetricsServer(metrics.registry, config.metricsPort)
 
+// L1: the inbox reader and the batcher run when an RPC URL and the operator key are configured.
+let inboxReader: InboxReader | null = null
+let batcher: Batcher | null = null
+if (config.rpcUrl !== null && config.operatorPrivateKey !== null) {
+  const chain = connect({
+    rpcUrl: config.rpcUrl,
+    account: privateKeyToAccount(config.operatorPrivateKey),
+    chainId: Number(config.engine.chainId),
+    pollingIntervalMs: 500,
+  })
+  let client: SettlementClient
+  try {
+    const token = await chain.readContract({
+      address: config.engine.settlementAddress,
+      abi: settlementAbi,
+      functionName: 'TOKEN',
+    })
+    client = new SettlementClient(chain, { settlement: config.engine.settlementAddress, token })
+    await checkGenesisOnChain(client, config.engine)
+  } catch (error) {
+    log.fatal(
+      { err: error },
+      error instanceof GenesisError
+        ? `the settlement on L1 does not match this configuration: ${error.message}`
+        : 'cannot read the settlement contract on L1; check rpcUrl and settlementAddress',
+    )
+    await sequencer.close()
+    process.exit(ExitCode.CONFIG)
+  }
+  inboxReader = new InboxReader({
+    sequencer,
+    client,
+    confirmations: config.l1.confirmations,
+    pollIntervalMs: config.l1.pollIntervalMs,
+    fromBlock: config.l1.fromBlock,
+    logger: log.child({ part: 'inbox' }),
+    metrics,
+    onFault: (error) => sequencer.halt(HaltCode.INBOX_FAULT, error.message),
+  })
+  batcher = new Batcher({
+    sequencer,
+    client,
+    prover: config.batch.proverUrl === null ? null : new HttpProver(config.batch.proverUrl),
+    maxOps: config.batch.maxOps,
+    intervalMs: config.batch.intervalMs,
+    pollIntervalMs: Math.min(1_000, config.batch.intervalMs),
+    fromBlock: config.l1.fromBlock,
+    repostReverted: config.batch.repostReverted || values['repost-reverted'] === true,
+    logger: log.child({ part: 'batcher' }),
+    metrics,
+  })
+  inboxReader.start()
+  batcher.start()
+} else {
+  log.warn('no rpcUrl or operatorPrivateKey: L1 is not followed and nothing is posted (a local engine only)')
+}
+
 sequencer.onHalt((halt) => {
+  void inboxReader?.stop()
+  void batcher?.stop()
+  const code =
+    halt.code === HaltCode.ENGINE_INVARIANT
+      ? ExitCode.ENGINE_INVARIANT
+      : halt.code === HaltCode.LOG_WRITE_FAILED
+        ? ExitCode.IO
+        : ExitCode.L1
   // Give the IPC channel and the logger a moment to flush the halt before exiting.
-  setTimeout(
-    () => process.exit(halt.code === HaltCode.ENGINE_INVARIANT ? ExitCode.ENGINE_INVARIANT : ExitCode.IO),
-    100,
-  )
+  setTimeout(() => process.exit(code), 100)
 })
 
 let stopping = false
@@ -75,6 +148,8 @@ const stop = async (signal: string): Promise<void> => {
   if (stopping) return
   stopping = true
   log.info({ signal }, 'stopping')
+  await inboxReader?.stop()
+  await batcher?.stop()
   await sequencer.close()
   server?.close()
   log.info('stopped')
