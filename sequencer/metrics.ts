@@ -128,8 +128,16 @@ export function createPromMetrics(
     buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   })
-  const postGas = new Counter({ name: 'sce_batch_l1_gas_total', help: 'L1 gas used by proposeBatch.', registers })
-  const lastPostGas = new Gauge({ name: 'sce_batch_last_l1_gas', help: 'L1 gas of the last proposeBatch.', registers })
+  const postGas = new Counter({
+    name: 'sce_batch_l1_gas_total',
+    help: 'L1 gas used by proposeBatch.',
+    registers,
+  })
+  const lastPostGas = new Gauge({
+    name: 'sce_batch_last_l1_gas',
+    help: 'L1 gas of the last proposeBatch.',
+    registers,
+  })
   const batchIndex = new Gauge({
     name: 'sce_batch_index',
     help: 'The latest batch index of ours in each status.',

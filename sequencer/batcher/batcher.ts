@@ -150,7 +150,7 @@ export class Batcher {
       )
       return report
     }
-    const latest = Number(latestIndex)
+    let latest = Number(latestIndex)
     const finalized = Number(finalizedIndex)
     const ours = sequencer.batches(this.#firstOpen)
     let chainRoot: Hex = latestRoot
@@ -201,6 +201,12 @@ export class Batcher {
         continue
       }
       // Not on L1 (any more).
+      if (batch.status === 'posted' && !(await this.#wasReverted(batch))) {
+        // Gone without a revert: an L1 reorg dropped the proposal. Post it again.
+        this.#log?.warn({ batchIndex: i }, 'batch of ours is no longer on L1 (an L1 reorg); posting it again')
+        await sequencer.setBatchStatus(i, 'sealed', null)
+        batch.status = 'sealed'
+      }
       if (batch.status === 'posted') {
         if (this.#o.repostReverted !== true) {
           this.#o.metrics?.batchStatus('reverted', i)
@@ -220,6 +226,7 @@ export class Batcher {
       if (header === null) break
       report.posted.push(i)
       chainRoot = header.stateRoot
+      latest = i
       await this.#follow({ ...batch, status: 'posted' }, header, report)
     }
     await this.#resolveDue(finalized, report)
@@ -252,6 +259,19 @@ export class Batcher {
       }
       this.#scannedBlock = toBlock
     }
+  }
+
+  /** Whether L1 reverted our proposal of `batch` (the epoch moved past the one it was proposed in). */
+  async #wasReverted(batch: StoredBatch): Promise<boolean> {
+    const stateRoot = bytesToHex(batch.stateRoot)
+    let epoch: bigint | null = null
+    for (const p of this.#proposals.values()) {
+      if (Number(p.header.batchIndex) === batch.batchIndex && p.header.stateRoot.toLowerCase() === stateRoot) {
+        if (epoch === null || p.header.epoch > epoch) epoch = p.header.epoch
+      }
+    }
+    if (epoch === null) return false
+    return (await this.#o.client.settlement.read.epoch()) > epoch
   }
 
   /** The live header at `batchIndex` on L1, from the logs; null if not seen. */
