@@ -34,6 +34,11 @@ export interface NodeConfig {
    * prover-stub coordinator that answers challenges; `repostReverted` re-posts our reverted batches.
    */
   batch: { maxOps: number; intervalMs: number; proverUrl: string | null; repostReverted: boolean }
+  /**
+   * Devnet only: a simulated oracle publisher signing a seeded random walk with these oracle keys. Never
+   * set on a real deployment: the oracle set's keys belong to the oracle operators.
+   */
+  devOracle: { privateKeys: Hex[]; seed: number; intervalMs: number; startPriceTicks: number[] } | null
   /** Following L1: the inbox reader's confirmations and polling, and where event scans start. */
   l1: { confirmations: number; pollIntervalMs: number; fromBlock: bigint }
   durability: Durability
@@ -92,6 +97,17 @@ const fileSchema = z.strictObject({
       repostReverted: z.boolean().default(false),
     })
     .default({ maxOps: 1_000, intervalMs: 2_000, proverUrl: null, repostReverted: false }),
+  devOracle: z
+    .strictObject({
+      privateKeys: z
+        .array(z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits'))
+        .min(1),
+      seed: jsonInt(0, 0xffff_ffff).default(1),
+      intervalMs: jsonInt(10).default(1_000),
+      startPriceTicks: z.array(jsonInt(1)).min(1),
+    })
+    .nullable()
+    .default(null),
   l1: z
     .strictObject({
       confirmations: int(0, 1_000).default(2),
@@ -168,6 +184,10 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
     operatorPrivateKey: c.operatorPrivateKey === null ? null : (c.operatorPrivateKey.toLowerCase() as Hex),
     rpcUrl: c.rpcUrl,
     batch: c.batch,
+    devOracle:
+      c.devOracle === null
+        ? null
+        : { ...c.devOracle, privateKeys: c.devOracle.privateKeys.map((k) => k as Hex) },
     l1: c.l1,
     durability: c.durability,
     workers: c.workers ?? availableParallelism(),
@@ -193,6 +213,8 @@ export function describeNodeConfig(c: NodeConfig): Record<string, unknown> {
     rpcUrl: c.rpcUrl === null ? null : redactUrl(c.rpcUrl),
     batch: { ...c.batch, proverUrl: c.batch.proverUrl === null ? null : redactUrl(c.batch.proverUrl) },
     l1: { ...c.l1, fromBlock: c.l1.fromBlock.toString() },
+    devOracle:
+      c.devOracle === null ? null : { signers: c.devOracle.privateKeys.length, seed: c.devOracle.seed },
     durability: c.durability,
     workers: c.workers,
     snapshotIntervalOps: c.snapshotIntervalOps,

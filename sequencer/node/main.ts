@@ -12,6 +12,7 @@ import { SequencerError, SequencerErrorCode } from '../errors.ts'
 import { InboxReader } from '../l1/inboxReader.ts'
 import { createLogger } from '../logger.ts'
 import { createPromMetrics } from '../metrics.ts'
+import { SimulatedPricePublisher } from '../oracle/pricePublisher.ts'
 import { Sequencer } from '../sequencer.ts'
 import { serveOverIpc } from './ipcServer.ts'
 import { startMetricsServer } from './metricsServer.ts'
@@ -130,7 +131,22 @@ if (config.rpcUrl !== null && config.operatorPrivateKey !== null) {
   log.warn('no rpcUrl or operatorPrivateKey: L1 is not followed and nothing is posted (a local engine only)')
 }
 
+const publisher =
+  config.devOracle === null
+    ? null
+    : new SimulatedPricePublisher({
+        sequencer,
+        config: config.engine,
+        oracleKeys: config.devOracle.privateKeys,
+        startPriceTicks: config.devOracle.startPriceTicks,
+        seed: config.devOracle.seed,
+        intervalMs: config.devOracle.intervalMs,
+        logger: log.child({ part: 'devOracle' }),
+      })
+publisher?.start()
+
 sequencer.onHalt((halt) => {
+  void publisher?.stop()
   void inboxReader?.stop()
   void batcher?.stop()
   const code =
@@ -148,6 +164,7 @@ const stop = async (signal: string): Promise<void> => {
   if (stopping) return
   stopping = true
   log.info({ signal }, 'stopping')
+  await publisher?.stop()
   await inboxReader?.stop()
   await batcher?.stop()
   await sequencer.close()
