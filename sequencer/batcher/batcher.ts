@@ -250,7 +250,7 @@ export class Batcher {
 
   /** Reads new BatchProposed logs, in block ranges of at most MAX_LOG_RANGE. */
   async #scan(): Promise<void> {
-    const head = await this.#o.client.client.getBlockNumber()
+    const head = await this.#o.client.client.getBlockNumber({ cacheTime: 0 })
     while (this.#scannedBlock < head) {
       const fromBlock = this.#scannedBlock + 1n
       const toBlock = fromBlock + MAX_LOG_RANGE - 1n < head ? fromBlock + MAX_LOG_RANGE - 1n : head

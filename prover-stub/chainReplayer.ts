@@ -1,0 +1,468 @@
+import { BaseError, bytesToHex, type Hex, keccak256 } from 'viem'
+import {
+  attachSigners,
+  BatchFault,
+  decodePostedBatch,
+  type InboxRecord,
+  replayDecodedBatch,
+} from '../engine/batch/replayBatch.ts'
+import type { SealedBatch } from '../engine/batch/sealBatch.ts'
+import type { EngineConfig } from '../engine/config.ts'
+import { Engine } from '../engine/engine.ts'
+import { recoverAddress } from '../engine/signing/recoverAddress.ts'
+import { engineConfigHash } from '../engine/state/globalsDigest.ts'
+import type { BatchHeader, ProposedBatchLog, SettlementClient } from '../settlement-contracts/ts/client.ts'
+import { ProverCode, type ProverRefusal, refusal } from './proverCode.ts'
+import { encodePublicValues, type PublicValuesDomain } from './publicValues.ts'
+
+export interface ChainReplayerOptions {
+  /** Reads L1 only; its account never signs anything. */
+  client: SettlementClient
+  /** Must be the configuration the deployment committed to (checkGenesisOnChain). */
+  config: EngineConfig
+  /** Where event scans start: the settlement's deployment block (0 scans the whole chain). */
+  fromBlock?: bigint
+  /** Engine snapshots of verified batches kept; the lowest indices are dropped first. */
+  maxCachedBatches?: number
+}
+
+/** A batch whose replay matched its header: what an attester may sign. */
+export interface ReplayedBatch {
+  ok: true
+  header: BatchHeader
+  batchHash: Hex
+  /** Rebuilt here, and checked byte-equal to the contract's `publicValuesOf(header)`. */
+  publicValues: Hex
+  sealed: SealedBatch
+}
+
+export type ReplayToResult = ReplayedBatch | ProverRefusal
+
+export interface ChainReplayerStats {
+  requests: number
+  /** Batches run through the engine; a request answered from the cache adds none. */
+  batchesReplayed: number
+  /** Requests answered without replaying anything. */
+  cacheHits: number
+}
+
+interface VerifiedBatch {
+  batchIndex: bigint
+  batchHash: Hex
+  stateRoot: Hex
+  /** Null for genesis, which is rebuilt from the configuration. */
+  snapshot: Uint8Array | null
+  result: ReplayedBatch | null
+}
+
+interface Verdict {
+  batchIndex: bigint
+  batchHash: Hex
+  refusal: ProverRefusal
+}
+
+/** The L1 view moved under us or the scan started too late: not a verdict on any batch. */
+class L1Inconsistency extends Error {}
+
+/** L1 reads in flight at once when a replay needs many batches. */
+const DATA_FETCH_CONCURRENCY = 8
+
+/**
+ * Replays the live batch chain from L1 with the engine (engine/batch/replayBatch.ts, the definition of
+ * a right batch), so an attester can decide whether batch k is right.
+ *
+ * Batch k is replayed on the state its parent sealed, and every ancestor must itself replay to its own
+ * header: a batch built on a wrong parent is refused (WRONG_PARENT) even when its own entries are fine,
+ * because the state it starts from is one the engine never reaches.
+ *
+ * Signers are recovered on the calling thread with the engine's `recoverAddress`: a prover answers one
+ * challenged batch at a time, rarely, so a worker pool would buy nothing. Requests are serialized.
+ *
+ * Engine snapshots are cached per verified (batchIndex, batchHash), so a second request starts from
+ * the nearest verified ancestor instead of genesis. Every cached entry is live when stored; a revert is
+ * the only way a live batch stops being live, and it bumps the contract's `epoch`, so on an epoch change
+ * every entry is checked against `batchHashOf` and the dead ones dropped. Chain reorganisations of L1
+ * itself are not handled: run against a node that only serves safe or finalized blocks where that matters.
+ */
+export class ChainReplayer {
+  readonly client: SettlementClient
+  readonly config: EngineConfig
+  readonly stats: ChainReplayerStats = { requests: 0, batchesReplayed: 0, cacheHits: 0 }
+  readonly #fromBlock: bigint
+  readonly #maxCached: number
+  readonly #domain: PublicValuesDomain
+  readonly #genesis: VerifiedBatch
+  readonly #verified = new Map<bigint, VerifiedBatch>()
+  readonly #verdicts = new Map<bigint, Verdict>()
+  /** Every BatchProposed seen, live or not, by lowercase batch hash. */
+  readonly #proposals = new Map<Hex, ProposedBatchLog>()
+  readonly #inbox: InboxRecord[] = []
+  #scannedTo: bigint
+  #epoch: bigint | null = null
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(options: ChainReplayerOptions) {
+    this.client = options.client
+    this.config = options.config
+    this.#fromBlock = options.fromBlock ?? 0n
+    this.#scannedTo = this.#fromBlock - 1n
+    this.#maxCached = options.maxCachedBatches ?? 64
+    this.#domain = {
+      chainId: options.config.chainId,
+      settlement: options.config.settlementAddress,
+      configHash: bytesToHex(engineConfigHash(options.config)),
+    }
+    this.#genesis = {
+      batchIndex: 0n,
+      batchHash: '0x',
+      stateRoot: bytesToHex(Engine.create(options.config).root()),
+      snapshot: null,
+      result: null,
+    }
+  }
+
+  get genesisStateRoot(): Hex {
+    return this.#genesis.stateRoot
+  }
+
+  /** What the cache holds: verified batches (with their snapshots) and verdicts on wrong ones, by index. */
+  cachedBatches(): { batchIndex: bigint; batchHash: Hex; verdict: 'right' | ProverCode }[] {
+    return [
+      ...[...this.#verified.values()].map((e) => ({ ...pick(e), verdict: 'right' as const })),
+      ...[...this.#verdicts.values()].map((e) => ({ ...pick(e), verdict: e.refusal.code })),
+    ].sort((a, b) => (a.batchIndex < b.batchIndex ? -1 : a.batchIndex > b.batchIndex ? 1 : 0))
+  }
+
+  /**
+   * Replays the live chain up to `batchIndex` as L1 shows it now. `{ok: true}` only when batch
+   * `batchIndex` and every ancestor replay to their headers; otherwise a refusal with a stable code,
+   * and for a wrong root the roots replay gives.
+   */
+  replayTo(batchIndex: bigint): Promise<ReplayToResult> {
+    const run = this.#queue.then(() => this.#replayTo(batchIndex))
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  async #replayTo(batchIndex: bigint): Promise<ReplayToResult> {
+    this.stats.requests++
+    try {
+      return await this.#replayAt(batchIndex)
+    } catch (error) {
+      if (error instanceof BaseError) {
+        return refusal(
+          ProverCode.L1_UNAVAILABLE,
+          `the L1 RPC failed (${error.shortMessage}): check the RPC endpoint and ask again`,
+        )
+      }
+      if (error instanceof L1Inconsistency) return refusal(ProverCode.L1_UNAVAILABLE, error.message)
+      throw error
+    }
+  }
+
+  async #replayAt(k: bigint): Promise<ReplayToResult> {
+    const { client } = this
+    // One block for every read, so that events, hashes and the tip agree with each other. Uncached:
+    // viem keeps the block number for a polling interval, and a batch proposed just now must be seen.
+    const blockNumber = await client.client.getBlockNumber({ cacheTime: 0 })
+    const at = { blockNumber }
+    const [latest, epoch] = await Promise.all([
+      client.settlement.read.latestBatchIndex(at),
+      client.settlement.read.epoch(at),
+    ])
+    if (epoch !== this.#epoch) {
+      await this.#dropDead(latest, blockNumber)
+      this.#epoch = epoch
+    }
+    if (k < 1n || k > latest) {
+      return refusal(
+        ProverCode.UNKNOWN_BATCH,
+        `there is no live batch ${k}: the latest live batch is ${latest}; it may have been reverted`,
+      )
+    }
+    const hashK = await this.#liveHash(k, blockNumber)
+    const known = this.#known(k, hashK)
+    if (known !== null) {
+      this.stats.cacheHits++
+      return known
+    }
+    // Live entries below k are all ancestors of k: live batches form one chain.
+    let wrongAncestor: Verdict | null = null
+    for (const verdict of this.#verdicts.values()) {
+      if (verdict.batchIndex < k && (wrongAncestor === null || verdict.batchIndex < wrongAncestor.batchIndex))
+        wrongAncestor = verdict
+    }
+    await this.#scan(blockNumber)
+    const live = this.#proposalOf(k, hashK)
+    if (wrongAncestor !== null) {
+      this.stats.cacheHits++
+      return this.#remember(
+        k,
+        hashK,
+        wrongParent(k, wrongAncestor.batchIndex, wrongAncestor.refusal),
+      ) as ProverRefusal
+    }
+    const ours = encodePublicValues(this.#domain, live.header)
+    const theirs = await client.settlement.read.publicValuesOf([live.header], at)
+    if (ours.toLowerCase() !== theirs.toLowerCase()) {
+      return refusal(
+        ProverCode.PUBLIC_VALUES_MISMATCH,
+        `the contract's public values for batch ${k} differ from ours: this prover runs with another ` +
+          'engine configuration or contract version than the deployment; fix its configuration',
+      )
+    }
+
+    let base = this.#genesis
+    for (const entry of this.#verified.values()) {
+      if (entry.batchIndex < k && entry.batchIndex > base.batchIndex) base = entry
+    }
+    const ancestors: bigint[] = []
+    for (let i = base.batchIndex + 1n; i < k; i++) ancestors.push(i)
+    const chain = await mapLimit(ancestors, DATA_FETCH_CONCURRENCY, async (i) =>
+      this.#proposalOf(i, await this.#liveHash(i, blockNumber)),
+    )
+    chain.push(live)
+    const posted = await mapLimit(chain, DATA_FETCH_CONCURRENCY, (batch) => this.#postedData(batch))
+
+    const engine =
+      base.snapshot === null ? Engine.create(this.config) : Engine.restore(this.config, base.snapshot)
+    const seals = captureSeals(engine)
+    let parentRoot = base.stateRoot
+    for (let n = 0; n < chain.length; n++) {
+      const batch = chain[n]!
+      const { header, batchHash } = batch
+      const i = header.batchIndex
+      const data = posted[n]!
+      let outcome: ReplayToResult
+      if (typeof data === 'string') {
+        outcome = refusal(ProverCode.DATA_UNAVAILABLE, data)
+      } else if (header.prevStateRoot.toLowerCase() !== parentRoot) {
+        outcome = refusal(
+          ProverCode.WRONG_PARENT,
+          `batch ${i} starts from ${header.prevStateRoot}, but batch ${i - 1n} replays to ${parentRoot}`,
+        )
+      } else {
+        outcome = this.#replayOne(engine, seals, batch, data)
+      }
+      if (!outcome.ok) {
+        if (outcome.code === ProverCode.DATA_UNAVAILABLE) {
+          return i === k
+            ? outcome
+            : refusal(ProverCode.DATA_UNAVAILABLE, `ancestor batch ${i} of ${k}: ${outcome.detail}`)
+        }
+        this.#remember(i, batchHash, outcome)
+        return i === k ? outcome : (this.#remember(k, hashK, wrongParent(k, i, outcome)) as ProverRefusal)
+      }
+      this.#remember(i, batchHash, outcome, engine.snapshot())
+      parentRoot = header.stateRoot.toLowerCase() as Hex
+      if (i === k) return outcome
+    }
+    throw new Error(`unreachable: the chain to batch ${k} ended early`)
+  }
+
+  #replayOne(
+    engine: Engine,
+    seals: { last: SealedBatch | null },
+    batch: ProposedBatchLog,
+    data: Uint8Array,
+  ): ReplayToResult {
+    const { header, batchHash } = batch
+    this.stats.batchesReplayed++
+    const wrong = (fault: BatchFault, detail: string, roots: SealedBatch | null = null) =>
+      refusal(ProverCode.WRONG_TRANSITION, `batch ${header.batchIndex}: ${fault}: ${detail}`, {
+        fault,
+        ...(roots === null
+          ? {}
+          : {
+              correctStateRoot: bytesToHex(roots.stateRoot),
+              correctWithdrawalsRoot: bytesToHex(roots.withdrawalsRoot),
+            }),
+      })
+    const decoded = decodePostedBatch(engine, data)
+    if (!('entries' in decoded)) return wrong(decoded.fault, decoded.detail)
+    const signers = decoded.jobs.map((job) => recoverAddress(job.digest, job.signature))
+    const badSignature = attachSigners(decoded, signers)
+    if (badSignature !== null) return wrong(badSignature.fault, badSignature.detail)
+    seals.last = null
+    const replayed = replayDecodedBatch(
+      engine,
+      decoded.entries,
+      {
+        batchIndex: header.batchIndex,
+        stateRoot: header.stateRoot,
+        withdrawalsRoot: header.withdrawalsRoot,
+        inboxConsumed: header.inboxConsumed,
+      },
+      this.#inbox.slice(engine.state.inboxConsumed),
+    )
+    if (!replayed.ok) {
+      const rootsKnown =
+        replayed.fault === BatchFault.STATE_ROOT_MISMATCH ||
+        replayed.fault === BatchFault.WITHDRAWALS_ROOT_MISMATCH
+      return wrong(replayed.fault, replayed.detail, rootsKnown ? seals.last : null)
+    }
+    return {
+      ok: true,
+      header,
+      batchHash,
+      publicValues: encodePublicValues(this.#domain, header),
+      sealed: replayed.sealed,
+    }
+  }
+
+  #known(batchIndex: bigint, batchHash: Hex): ReplayToResult | null {
+    const verified = this.#verified.get(batchIndex)
+    if (verified?.batchHash === batchHash && verified.result !== null) return verified.result
+    const verdict = this.#verdicts.get(batchIndex)
+    if (verdict?.batchHash === batchHash) return verdict.refusal
+    return null
+  }
+
+  #remember(
+    batchIndex: bigint,
+    batchHash: Hex,
+    result: ReplayToResult,
+    snapshot?: Uint8Array,
+  ): ReplayToResult {
+    // Transient failures say nothing about the batch and are never cached.
+    if (!result.ok && result.code !== ProverCode.WRONG_TRANSITION && result.code !== ProverCode.WRONG_PARENT)
+      return result
+    const hash = batchHash.toLowerCase() as Hex
+    if (!result.ok) {
+      this.#verdicts.set(batchIndex, { batchIndex, batchHash: hash, refusal: result })
+      return result
+    }
+    if (snapshot === undefined) return result
+    this.#verified.set(batchIndex, {
+      batchIndex,
+      batchHash: hash,
+      stateRoot: result.header.stateRoot.toLowerCase() as Hex,
+      snapshot,
+      result,
+    })
+    while (this.#verified.size > this.#maxCached) {
+      let lowest: bigint | null = null
+      for (const index of this.#verified.keys()) if (lowest === null || index < lowest) lowest = index
+      this.#verified.delete(lowest!)
+    }
+    return result
+  }
+
+  /** After a revert: keeps only the entries whose batch is still live at `blockNumber`. */
+  async #dropDead(latest: bigint, blockNumber: bigint): Promise<void> {
+    const entries = [...this.#verified.values(), ...this.#verdicts.values()]
+    const live = await Promise.all(
+      entries.map(
+        async (e) =>
+          e.batchIndex <= latest && (await this.#liveHash(e.batchIndex, blockNumber)) === e.batchHash,
+      ),
+    )
+    entries.forEach((entry, n) => {
+      if (live[n]) return
+      const from = 'snapshot' in entry ? this.#verified : this.#verdicts
+      if (from.get(entry.batchIndex)?.batchHash === entry.batchHash) from.delete(entry.batchIndex)
+    })
+  }
+
+  async #liveHash(batchIndex: bigint, blockNumber: bigint): Promise<Hex> {
+    const hash = await this.client.settlement.read.batchHashOf([batchIndex], { blockNumber })
+    return hash.toLowerCase() as Hex
+  }
+
+  #proposalOf(batchIndex: bigint, batchHash: Hex): ProposedBatchLog {
+    const proposal = this.#proposals.get(batchHash)
+    if (proposal === undefined || proposal.header.batchIndex !== batchIndex) {
+      throw new L1Inconsistency(
+        `batch ${batchIndex} is live as ${batchHash}, but no BatchProposed event from block ` +
+          `${this.#fromBlock} on has that hash: start the scan at or before the settlement's deployment block`,
+      )
+    }
+    return proposal
+  }
+
+  /** Reads new BatchProposed and InboxItemAppended events up to `blockNumber`. */
+  async #scan(blockNumber: bigint): Promise<void> {
+    if (blockNumber <= this.#scannedTo) return
+    const range = { fromBlock: this.#scannedTo + 1n, toBlock: blockNumber }
+    const [proposals, items] = await Promise.all([
+      this.client.proposedBatches(range),
+      this.client.inboxItems(range),
+    ])
+    const records: InboxRecord[] = []
+    for (const { item } of items) {
+      const expected = this.#inbox.length + records.length
+      if (Number(item.index) !== expected) {
+        throw new L1Inconsistency(
+          `inbox item ${item.index} arrived where ${expected} was expected: start the scan at or before ` +
+            "the settlement's deployment block",
+        )
+      }
+      records.push({
+        index: Number(item.index),
+        kind: item.kind === 0 ? 'deposit' : 'forcedWithdrawal',
+        account: item.account.toLowerCase() as InboxRecord['account'],
+        amountQuantums: item.amountQuantums,
+      })
+    }
+    for (const proposal of proposals) this.#proposals.set(proposal.batchHash.toLowerCase() as Hex, proposal)
+    this.#inbox.push(...records)
+    this.#scannedTo = blockNumber
+  }
+
+  /** The posted bytes of `batch`, or why they cannot be had. */
+  async #postedData(batch: ProposedBatchLog): Promise<Uint8Array | string> {
+    const { header, transactionHash } = batch
+    let data: Uint8Array
+    try {
+      data = await this.client.batchData(transactionHash)
+    } catch (error) {
+      const message = error instanceof BaseError ? error.shortMessage : (error as Error).message
+      return `cannot read batch ${header.batchIndex}'s data from transaction ${transactionHash}: ${message}`
+    }
+    if (keccak256(data) !== header.dataHash.toLowerCase()) {
+      return (
+        `batch ${header.batchIndex}'s data read from transaction ${transactionHash} does not hash to the ` +
+        `header's dataHash ${header.dataHash}: the proposal was not a direct proposeBatch call`
+      )
+    }
+    return data
+  }
+}
+
+function pick(e: { batchIndex: bigint; batchHash: Hex }): { batchIndex: bigint; batchHash: Hex } {
+  return { batchIndex: e.batchIndex, batchHash: e.batchHash }
+}
+
+function wrongParent(k: bigint, ancestor: bigint, why: ProverRefusal): ProverRefusal {
+  return refusal(
+    ProverCode.WRONG_PARENT,
+    `batch ${k} builds on batch ${ancestor}, which is wrong (${why.code}: ${why.detail})`,
+  )
+}
+
+/**
+ * Keeps the engine's last seal. replayDecodedBatch reports a root mismatch without the sealed batch,
+ * and a refusal must carry the roots the header should have had.
+ */
+function captureSeals(engine: Engine): { last: SealedBatch | null } {
+  const box: { last: SealedBatch | null } = { last: null }
+  const seal = engine.sealBatch.bind(engine)
+  engine.sealBatch = (batchIndex: bigint): SealedBatch => {
+    box.last = seal(batchIndex)
+    return box.last
+  }
+  return box
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const n = next++
+      results[n] = await fn(items[n]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
