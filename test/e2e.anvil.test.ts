@@ -5,10 +5,11 @@ import type { EngineEvent } from '../engine/events.ts'
 import { Side, TimeInForce } from '../engine/ops.ts'
 import { INSURANCE_FUND_ACCOUNT_ID } from '../engine/state/engineState.ts'
 import type { SequencedOp } from '../sequencer/api.ts'
+import { HttpProver } from '../sequencer/batcher/prover.ts'
 import { MARK_TICKS } from '../sequencer/testing/sequencerHarness.ts'
 import { revertErrorName } from '../settlement-contracts/ts/client.ts'
 import { type Devnet, type Role, startDevnet, USDC, USERS } from './support/devnet.ts'
-import { accepted, replayFinalized, type Stack, startStack } from './support/stack.ts'
+import { accepted, replayFinalized, type Stack, startProverService, startStack } from './support/stack.ts'
 
 /**
  * End to end on a real anvil: the operator's node (sequencer, inbox reader, batcher), users signing
@@ -17,8 +18,11 @@ import { accepted, replayFinalized, type Stack, startStack } from './support/sta
 
 let devnet: Devnet | undefined
 let stack: Stack | undefined
+let proverService: { url: string; close(): Promise<void> } | undefined
 
 afterEach(async () => {
+  await proverService?.close()
+  proverService = undefined
   await stack?.dispose()
   await devnet?.stop()
   stack = undefined
@@ -146,6 +150,53 @@ describe('end to end on anvil', () => {
     )
     // And the root L1 finalized is the one a replay of L1 data alone gives.
     await replayFinalized(d, d.as.bystander)
+  }, 120_000)
+
+  it('3. griefing challenge: a challenge on a correct batch is answered by a proof; the challenger loses its bond', async () => {
+    devnet = await startDevnet()
+    const d = devnet
+    proverService = await startProverService(d)
+    stack = await startStack(d, { prover: new HttpProver(proverService.url) })
+    const s = stack
+    await d.as.alice.deposit(2_000n * USDC, d.address('alice'))
+    await d.as.bob.deposit(2_000n * USDC, d.address('bob'))
+    await s.step()
+    await prices(s)
+    await accepted(
+      s.node.sequencer.submit(
+        s.node.signer.place(d.keys.alice, { side: Side.Sell, priceTicks: MARK_TICKS[0], sizeLots: 50 }),
+      ),
+    )
+    await accepted(
+      s.node.sequencer.submit(
+        s.node.signer.place(d.keys.bob, {
+          side: Side.Buy,
+          priceTicks: MARK_TICKS[0],
+          sizeLots: 50,
+          tif: TimeInForce.IOC,
+        }),
+      ),
+    )
+    expect((await s.step({ seal: true })).posted).toEqual([1])
+    const header = s.batcher.tracked()[0]!.header!
+    const settlement = d.as.bystander.settlement
+    const [proposerBond, challengerBond] = await Promise.all([
+      settlement.read.PROPOSER_BOND_WEI(),
+      settlement.read.CHALLENGER_BOND_WEI(),
+    ])
+    const griefer = d.as.bystander
+    const before = await d.as.bystander.client.getBalance({ address: griefer.account })
+    await griefer.challenge(header)
+
+    // The operator's batcher asks the prover-stub (three attesters over HTTP) and proves on chain.
+    const report = await s.step()
+    expect(report.proven).toEqual([1])
+    expect(report.finalized).toEqual([1]) // proven: no need to wait out the challenge window
+    expect(report.creditClaimedWei).toBe(proposerBond + challengerBond)
+    expect(await settlement.read.finalizedBatchIndex()).toBe(1n)
+    expect(await settlement.read.creditOf([griefer.account])).toBe(0n)
+    const after = await d.as.bystander.client.getBalance({ address: griefer.account })
+    expect(before - after).toBeGreaterThanOrEqual(challengerBond)
   }, 120_000)
 
   it('4. vanishing operator: a forced withdrawal ignored past its deadline, freeze, every account escapes exactly once', async () => {

@@ -3,6 +3,11 @@ import { expect } from 'vitest'
 import { attachSigners, decodePostedBatch, replayDecodedBatch } from '../../engine/batch/replayBatch.ts'
 import { Engine } from '../../engine/engine.ts'
 import { recoverAddress } from '../../engine/signing/recoverAddress.ts'
+import { Attester } from '../../prover-stub/attester.ts'
+import { HttpAttesterClient } from '../../prover-stub/attesterClient.ts'
+import { ChainReplayer } from '../../prover-stub/chainReplayer.ts'
+import { AttestationProver } from '../../prover-stub/prover.ts'
+import { type ProverServer, startProverServer } from '../../prover-stub/server.ts'
 import type { SubmitResult } from '../../sequencer/api.ts'
 import { Batcher } from '../../sequencer/batcher/batcher.ts'
 import type { Prover } from '../../sequencer/batcher/prover.ts'
@@ -108,4 +113,39 @@ export async function replayFinalized(devnet: Devnet, reader: SettlementClient):
   }
   expect(bytesToHex(engine.root())).toBe(await reader.settlement.read.finalizedStateRoot())
   return engine
+}
+
+/** The prover-stub as deployed: one HTTP attester per devnet attester key, and a coordinator in front. */
+export async function startProverService(devnet: Devnet): Promise<{ url: string; close(): Promise<void> }> {
+  const servers: ProverServer[] = []
+  try {
+    for (const privateKey of devnet.attesterKeys) {
+      const replayer = new ChainReplayer({
+        client: devnet.as.bystander,
+        config: devnet.config,
+        fromBlock: devnet.deployment.deployBlock,
+      })
+      servers.push(
+        await startProverServer({
+          service: { role: 'attester', attester: new Attester({ replayer, privateKey }) },
+        }),
+      )
+    }
+    const prover = new AttestationProver({
+      client: devnet.as.bystander,
+      attesters: servers.map((s) => new HttpAttesterClient(s.url)),
+      fromBlock: devnet.deployment.deployBlock,
+    })
+    const coordinator = await startProverServer({ service: { role: 'coordinator', prover } })
+    servers.push(coordinator)
+    return {
+      url: coordinator.url,
+      close: async () => {
+        await Promise.all(servers.map((s) => s.close()))
+      },
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.close()))
+    throw error
+  }
 }
