@@ -13,6 +13,7 @@ const ALL = [
   'liquidationIndex',
   'gas',
   'sequencer',
+  'watcher',
 ] as const
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))

@@ -53,7 +53,7 @@ function tempDir(): string {
 // ---------------------------------------------------------------------------------------------------
 // Signed intents from the matching workload.
 
-interface IntentSet {
+export interface IntentSet {
   config: EngineConfig
   keys: TestKey[]
   /** Each signed intent as the JSON text an API would receive: strings keep the benchmark's own heap out of the collector's way. */
@@ -62,7 +62,7 @@ interface IntentSet {
   ops: UserOp[]
 }
 
-function buildIntents(count: number, accounts: number, nowMs: number): IntentSet {
+export function buildIntents(count: number, accounts: number, nowMs: number): IntentSet {
   const config = sequencerTestConfig({ maxOpenOrdersPerAccount: 1_000 })
   const domain = domainSeparator(config.chainId, config.settlementAddress)
   const keys = Array.from({ length: accounts }, (_, i) => TestKey.fromSeed(0xbe_0000 + i))
@@ -224,7 +224,10 @@ async function benchSigverify(set: IntentSet): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // 2. The whole pipeline, as fast as it goes.
 
-async function benchThroughput(set: IntentSet): Promise<void> {
+/** The pipeline's median intents per second over the runs (peak intake), and the last run's outcomes. */
+export async function measureIntake(
+  set: IntentSet,
+): Promise<{ intentsPerS: number; outcome: { acked: number; refused: number; engineRejected: number } }> {
   const intents = intentsOf(set)
   const rates: number[] = []
   let outcome = { acked: 0, refused: 0, engineRejected: 0 }
@@ -259,10 +262,15 @@ async function benchThroughput(set: IntentSet): Promise<void> {
     await s.close()
     rmSync(dir, { recursive: true, force: true })
   }
+  return { intentsPerS: median(rates), outcome }
+}
+
+async function benchThroughput(set: IntentSet): Promise<void> {
+  const { intentsPerS, outcome } = await measureIntake(set)
   console.log(
-    `# pipeline: ${intents.length} intents, ${outcome.acked} ok, ${outcome.engineRejected} engine rejections, ${outcome.refused} refused, ${availableParallelism()} recovery workers`,
+    `# pipeline: ${set.texts.length} intents, ${outcome.acked} ok, ${outcome.engineRejected} engine rejections, ${outcome.refused} refused, ${availableParallelism()} recovery workers`,
   )
-  console.log(`BENCH sequencer_intents_per_s ${median(rates).toFixed(0)} intents/s`)
+  console.log(`BENCH sequencer_intents_per_s ${intentsPerS.toFixed(0)} intents/s`)
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
-import { type Address, toHex } from 'viem'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Address, bytesToHex, toHex } from 'viem'
 import { afterEach, describe, expect, it } from 'vitest'
+import { attachSigners, decodePostedBatch } from '../engine/batch/replayBatch.ts'
 import { withdrawalLeafHash, withdrawalProof } from '../engine/commitment/withdrawalsTree.ts'
 import type { EngineEvent } from '../engine/events.ts'
 import { Side, TimeInForce } from '../engine/ops.ts'
+import { userOpDigest } from '../engine/signing/digest.ts'
+import { recoverAddress } from '../engine/signing/recoverAddress.ts'
 import { INSURANCE_FUND_ACCOUNT_ID } from '../engine/state/engineState.ts'
 import type { SequencedOp } from '../sequencer/api.ts'
 import { HttpProver } from '../sequencer/batcher/prover.ts'
 import { MARK_TICKS } from '../sequencer/testing/sequencerHarness.ts'
 import { revertErrorName } from '../settlement-contracts/ts/client.ts'
-import { type Devnet, type Role, startDevnet, USDC, USERS } from './support/devnet.ts'
+import { Watcher } from '../watcher/watcher.ts'
+import { type Devnet, ManualBatcher, type Role, startDevnet, USDC, USERS } from './support/devnet.ts'
 import { accepted, replayFinalized, type Stack, startProverService, startStack } from './support/stack.ts'
 
 /**
@@ -19,8 +26,13 @@ import { accepted, replayFinalized, type Stack, startProverService, startStack }
 let devnet: Devnet | undefined
 let stack: Stack | undefined
 let proverService: { url: string; close(): Promise<void> } | undefined
+let watcher: Watcher | undefined
+const dirs: string[] = []
 
 afterEach(async () => {
+  await watcher?.stop()
+  watcher = undefined
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
   await proverService?.close()
   proverService = undefined
   await stack?.dispose()
@@ -30,6 +42,32 @@ afterEach(async () => {
 })
 
 const MINTED = 100_000n * USDC
+
+/** A watcher with its own data directory, bonding from the devnet's watcher account; stepped by the test. */
+async function startWatcher(d: Devnet): Promise<Watcher> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sce-e2e-watcher-'))
+  dirs.push(dataDir)
+  return Watcher.open({
+    rpcUrl: d.anvil.rpcUrl,
+    settlement: d.deployment.settlement,
+    config: d.config,
+    dataDir,
+    challenger: d.anvil.accounts[8]!,
+    confirmations: 0,
+    workers: 1,
+    fromBlock: d.deployment.deployBlock,
+  })
+}
+
+/** What the coordinator says about a batch: a proof, or a refusal with the correct roots. */
+async function askProver(url: string, batchIndex: bigint) {
+  const response = await fetch(`${url}/prove`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ batchIndex: batchIndex.toString() }),
+  })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
 
 async function prices(s: Stack, ticks: readonly number[] = MARK_TICKS): Promise<void> {
   for (const u of s.node.signer.prices(s.node.config, s.node.clock.nowMs(), ticks)) {
@@ -152,6 +190,109 @@ describe('end to end on anvil', () => {
     await replayFinalized(d, d.as.bystander)
   }, 120_000)
 
+  it('2. lying sequencer: a root crediting funds nobody deposited is challenged, refused by the prover, reverted; the honest node resumes', async () => {
+    devnet = await startDevnet()
+    const d = devnet
+    proverService = await startProverService(d)
+    stack = await startStack(d, { prover: new HttpProver(proverService.url) })
+    watcher = await startWatcher(d)
+    const s = stack
+    const { alice, bob } = d.keys
+    await d.as.alice.deposit(3_000n * USDC, d.address('alice'))
+    await d.as.bob.deposit(1_000n * USDC, d.address('bob'))
+    await s.step()
+    await prices(s)
+    expect((await s.step({ seal: true })).posted).toEqual([1])
+    expect((await watcher.pollOnce()).verdicts.map((v) => [v.batchIndex, v.ok])).toEqual([[1, true]])
+    await d.advance(Number(await d.as.proposer.settlement.read.CHALLENGE_WINDOW()))
+    expect((await s.step()).finalized).toEqual([1])
+
+    // Batch 2 is sealed by the honest node; before it posts, the proposer key posts the same data with a
+    // root in which Bob holds 1,000,000 USDC more than anyone deposited.
+    await accepted(
+      s.node.sequencer.submit(
+        s.node.signer.place(alice, { side: Side.Sell, priceTicks: MARK_TICKS[0], sizeLots: 20 }),
+      ),
+    )
+    await accepted(
+      s.node.sequencer.submit(
+        s.node.signer.place(bob, {
+          side: Side.Buy,
+          priceTicks: MARK_TICKS[0],
+          sizeLots: 20,
+          tif: TimeInForce.IOC,
+        }),
+      ),
+    )
+    const honest = s.node.sequencer.sealBatch()!
+    await honest.durable
+    const liar = await replayFinalized(d, d.as.bystander)
+    const decoded = decodePostedBatch(liar, honest.record.data)
+    if (!('entries' in decoded)) throw new Error(decoded.detail)
+    attachSigners(
+      decoded,
+      decoded.jobs.map((j) => recoverAddress(j.digest, j.signature)),
+    )
+    for (const e of decoded.entries) liar.apply(e.op, { seq: e.seq, timestampMs: e.timestampMs })
+    const bobAccount = liar.state.accountByAddress(d.address('bob'))!
+    bobAccount.collateralQuantums += 1_000_000n * USDC
+    liar.state.dirtyAccounts.add(bobAccount.accountId)
+    // A lying operator skips the engine's invariant gate (sealBatch would refuse this state).
+    expect(liar.state.pendingWithdrawals).toEqual([])
+    const lyingRoot = bytesToHex(liar.root())
+    const lying = await d.as.proposer.proposeBatch({
+      prevStateRoot: bytesToHex(honest.record.prevStateRoot),
+      stateRoot: lyingRoot,
+      withdrawalsRoot: bytesToHex(honest.record.withdrawalsRoot),
+      inboxConsumed: BigInt(honest.record.inboxConsumed),
+      batchData: honest.record.data,
+    })
+    expect(lying.header.stateRoot).not.toBe(bytesToHex(honest.record.stateRoot))
+
+    // The honest node will not build on it; the watcher challenges it; the prover refuses it.
+    expect((await s.step()).posted).toEqual([])
+    const poll = await watcher.pollOnce()
+    expect(poll.verdicts).toMatchObject([{ batchIndex: 2, ok: false, fault: 'STATE_ROOT_MISMATCH' }])
+    expect(poll.challenged).toEqual([2])
+    const refusal = await askProver(proverService.url, 2n)
+    expect(refusal.status).toBe(409)
+    expect(refusal.body).toMatchObject({
+      code: 'WRONG_TRANSITION',
+      correctStateRoot: bytesToHex(honest.record.stateRoot),
+    })
+
+    // The prove window passes: the watcher resolves, the lie reverts, and its bond pays the watcher.
+    const settlement = d.as.bystander.settlement
+    const proposerBond = await settlement.read.PROPOSER_BOND_WEI()
+    await d.advance(Number(await settlement.read.PROVE_WINDOW()))
+    expect((await s.step()).posted).toEqual([]) // still not building on the lie
+    const resolved = await watcher.pollOnce()
+    expect(resolved.resolved).toEqual([{ batchIndex: 2, outcome: 'reverted' }])
+    expect(resolved.claimedWei).toBeGreaterThanOrEqual(proposerBond)
+    expect(await settlement.read.latestBatchIndex()).toBe(1n)
+
+    // The honest node posts its own batch 2 on the last finalized root, and it finalizes.
+    expect((await s.step()).posted).toEqual([2])
+    expect((await watcher.pollOnce()).verdicts).toMatchObject([{ batchIndex: 2, ok: true }])
+    await d.advance(Number(await settlement.read.CHALLENGE_WINDOW()))
+    expect((await s.step()).finalized).toEqual([2])
+    expect(await settlement.read.finalizedStateRoot()).toBe(bytesToHex(honest.record.stateRoot))
+
+    // Users lost nothing: Bob withdraws all he has, and L1 pays it.
+    const bobHas = (await s.node.sequencer.account(bob.address))!.collateralQuantums
+    expect(bobHas).toBeGreaterThan(900n * USDC)
+    expect(bobHas).toBeLessThan(1_000n * USDC)
+    await accepted(
+      s.node.sequencer.submit(s.node.signer.sign(bob, { type: 'withdraw', amountQuantums: 500n * USDC })),
+    )
+    expect((await s.step({ seal: true })).posted).toEqual([3])
+    await d.advance(Number(await settlement.read.CHALLENGE_WINDOW()))
+    expect((await s.step()).finalized).toEqual([3])
+    const before = await d.as.bob.token.read.balanceOf([d.as.bob.account])
+    expect(await claimAll(d, s)).toBe(500n * USDC)
+    expect(await d.as.bob.token.read.balanceOf([d.as.bob.account])).toBe(before + 500n * USDC)
+  }, 120_000)
+
   it('3. griefing challenge: a challenge on a correct batch is answered by a proof; the challenger loses its bond', async () => {
     devnet = await startDevnet()
     const d = devnet
@@ -197,6 +338,75 @@ describe('end to end on anvil', () => {
     expect(await settlement.read.creditOf([griefer.account])).toBe(0n)
     const after = await d.as.bystander.client.getBalance({ address: griefer.account })
     expect(before - after).toBeGreaterThanOrEqual(challengerBond)
+  }, 120_000)
+
+  /** Batch 1 honest (deposits and prices) by a hand batcher; the watcher agrees with it. */
+  async function honestStart(d: Devnet, w: Watcher): Promise<ManualBatcher> {
+    const liar = new ManualBatcher(d)
+    await d.as.alice.deposit(2_000n * USDC, d.address('alice'))
+    await d.as.bob.deposit(500n * USDC, d.address('bob'))
+    await liar.consumeInbox()
+    await liar.price(1, MARK_TICKS[0])
+    await liar.price(2, MARK_TICKS[1])
+    await liar.propose()
+    expect((await w.pollOnce()).verdicts).toMatchObject([{ batchIndex: 1, ok: true }])
+    return liar
+  }
+
+  /**
+   * The prove window passes with no proof (and the parent's challenge window, so it can finalize first):
+   * the watcher resolves the parent and then the wrong batch, which reverts, and the watcher is paid.
+   */
+  async function expectReverted(d: Devnet, w: Watcher, batchIndex: number): Promise<void> {
+    const settlement = d.as.bystander.settlement
+    const bond = await settlement.read.PROPOSER_BOND_WEI()
+    await d.advance(Number(await settlement.read.CHALLENGE_WINDOW()))
+    const poll = await w.pollOnce()
+    expect(poll.resolved).toEqual([
+      { batchIndex: batchIndex - 1, outcome: 'finalized' },
+      { batchIndex, outcome: 'reverted' },
+    ])
+    expect(poll.claimedWei).toBeGreaterThanOrEqual(bond)
+    expect(await settlement.read.latestBatchIndex()).toBe(BigInt(batchIndex - 1))
+  }
+
+  it('5a. bad data: a forged user signature is caught, challenged and reverted', async () => {
+    devnet = await startDevnet()
+    const d = devnet
+    watcher = await startWatcher(d)
+    const liar = await honestStart(d, watcher)
+    // A withdrawal from Alice's account signed with Mallory's (the bystander's) key, applied as if Alice signed it.
+    const forged = {
+      type: 'withdraw' as const,
+      account: d.address('alice'),
+      signer: d.address('alice'),
+      nonce: await d.blockTimeMs(),
+      amountQuantums: 1_500n * USDC,
+    }
+    await liar.run(forged, { signature: d.keys.bystander.signDigest(userOpDigest(forged, liar.domain)) })
+    await liar.propose()
+    const poll = await watcher.pollOnce()
+    expect(poll.verdicts).toMatchObject([{ batchIndex: 2, ok: false, fault: 'STATE_ROOT_MISMATCH' }])
+    // The verdict names the op and the key that really signed it.
+    expect(poll.verdicts[0]!.detail).toContain(d.address('bystander'))
+    expect(poll.challenged).toEqual([2])
+    await expectReverted(d, watcher, 2)
+  }, 120_000)
+
+  it('5b. bad data: a batch that skips an inbox deposit is caught, challenged and reverted', async () => {
+    devnet = await startDevnet()
+    const d = devnet
+    watcher = await startWatcher(d)
+    const liar = await honestStart(d, watcher)
+    // Carol deposits; the batch claims to consume her deposit but never credits it.
+    await d.as.carol.deposit(700n * USDC, d.address('carol'))
+    await liar.price(1, MARK_TICKS[0] + 10)
+    await liar.propose((honest) => ({ ...honest, inboxConsumed: honest.inboxConsumed + 1n }))
+    const poll = await watcher.pollOnce()
+    expect(poll.verdicts).toMatchObject([{ batchIndex: 2, ok: false, fault: 'INBOX_COUNT_MISMATCH' }])
+    expect(poll.verdicts[0]!.detail).toContain('inbox item 2 is skipped')
+    expect(poll.challenged).toEqual([2])
+    await expectReverted(d, watcher, 2)
   }, 120_000)
 
   it('4. vanishing operator: a forced withdrawal ignored past its deadline, freeze, every account escapes exactly once', async () => {
