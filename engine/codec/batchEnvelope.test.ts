@@ -52,5 +52,8 @@ describe('posted batch data', () => {
     posted.set(bomb, 1)
     expect(codeOf(() => unpackBatchData(posted, 1_000_000))).toBe(CodecErrorCode.BAD_COMPRESSION)
     expect(unpackBatchData(posted, 1_000_001).length).toBe(1_000_001)
+    expect(codeOf(() => unpackBatchData(posted.subarray(0, posted.length - 3)))).toBe(
+      CodecErrorCode.BAD_COMPRESSION,
+    )
   })
 })

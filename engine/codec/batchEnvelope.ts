@@ -1,4 +1,4 @@
-import { deflateSync, inflateSync } from 'fflate'
+import { deflateSync, Inflate } from 'fflate'
 import { CodecError, CodecErrorCode } from './codecError.ts'
 import { BATCH_MAGIC } from './format.ts'
 
@@ -11,8 +11,6 @@ export const DEFLATE_MARKER = 0xd1
 
 /** Largest codec encoding a posted batch may inflate to: far above any batch that fits in an L1 block. */
 export const MAX_UNPACKED_BYTES = 16 * 1024 * 1024
-
-const MAX_DEFLATE_RATIO = 1032
 
 /** The smaller of the raw codec bytes and their deflate form; deterministic for a given fflate version. */
 export function packBatchData(codecBytes: Uint8Array): Uint8Array {
@@ -41,17 +39,27 @@ export function unpackBatchData(posted: Uint8Array, maxBytes = MAX_UNPACKED_BYTE
       `first byte 0x${posted[0]!.toString(16).padStart(2, '0')} is neither the batch magic nor the deflate marker`,
     )
   }
-  // One byte of headroom tells "exactly maxBytes" from "more": fflate stops at the end of `out`.
-  // Deflate expands by at most 1032:1, so smaller payloads need a smaller buffer.
-  const out = new Uint8Array(Math.min(maxBytes + 1, (posted.length - 1) * MAX_DEFLATE_RATIO + 1))
-  let inflated: Uint8Array
+  // Streamed, so memory follows the real output size and a bomb stops at the limit, not after it.
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const inflater = new Inflate((chunk) => {
+    total += chunk.length
+    if (total > maxBytes)
+      throw new CodecError(CodecErrorCode.BAD_COMPRESSION, 1, null, `inflates past ${maxBytes} bytes`)
+    chunks.push(chunk)
+  })
   try {
-    inflated = inflateSync(posted.subarray(1), { out })
+    inflater.push(posted.subarray(1), true)
   } catch (error) {
+    if (error instanceof CodecError) throw error
     throw new CodecError(CodecErrorCode.BAD_COMPRESSION, 1, null, `deflate payload: ${String(error)}`)
   }
-  if (inflated.length > maxBytes) {
-    throw new CodecError(CodecErrorCode.BAD_COMPRESSION, 1, null, `inflates past ${maxBytes} bytes`)
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
   }
-  return inflated.slice()
+  return out
 }
