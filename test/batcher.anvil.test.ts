@@ -177,8 +177,8 @@ describe('batcher on anvil', () => {
 
   it('answers a challenge through the prover; the challenger loses its bond', async () => {
     const b = batcher({ prover: attestingProver })
-    const header =
-      b.tracked().length === 0 ? (await b.tick(), b.tracked()[0]!.header!) : b.tracked()[0]!.header!
+    if (b.tracked().length === 0) await b.tick()
+    const header = b.tracked()[0]!.header!
     expect(header.batchIndex).toBe(3n)
     await devnet.as.watcher.challenge(header)
     const report = await b.tick()

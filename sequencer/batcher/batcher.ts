@@ -266,7 +266,10 @@ export class Batcher {
     const stateRoot = bytesToHex(batch.stateRoot)
     let epoch: bigint | null = null
     for (const p of this.#proposals.values()) {
-      if (Number(p.header.batchIndex) === batch.batchIndex && p.header.stateRoot.toLowerCase() === stateRoot) {
+      if (
+        Number(p.header.batchIndex) === batch.batchIndex &&
+        p.header.stateRoot.toLowerCase() === stateRoot
+      ) {
         if (epoch === null || p.header.epoch > epoch) epoch = p.header.epoch
       }
     }
