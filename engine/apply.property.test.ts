@@ -297,3 +297,18 @@ describe('engine properties', () => {
     expect(ORACLE_SIGNERS.length).toBe(3)
   })
 })
+
+describe('engine regressions', () => {
+  it('keeps the insurance fund out of negative equity when its backstop position keeps losing (seed -322857111)', () => {
+    const steps: Step[] = JSON.parse(
+      '[{"kind":"order","who":5,"market":0,"side":0,"offset":0,"size":994,"type":0,"stp":0},{"kind":"order","who":4,"market":0,"side":0,"offset":1,"size":1059,"type":0,"stp":0},{"kind":"price","market":0,"movePpm":-28510},{"kind":"order","who":5,"market":0,"side":1,"offset":0,"size":386,"type":0,"stp":0},{"kind":"time","ms":2799000},{"kind":"order","who":2,"market":0,"side":1,"offset":0,"size":646,"type":0,"stp":0},{"kind":"order","who":2,"market":0,"side":1,"offset":0,"size":2186,"type":0,"stp":0},{"kind":"order","who":4,"market":0,"side":0,"offset":0,"size":1165,"type":0,"stp":0},{"kind":"price","market":0,"movePpm":24519},{"kind":"price","market":0,"movePpm":3918},{"kind":"price","market":0,"movePpm":89987},{"kind":"price","market":0,"movePpm":5501},{"kind":"price","market":0,"movePpm":76682},{"kind":"price","market":0,"movePpm":5},{"kind":"price","market":0,"movePpm":89996}]',
+    )
+    const h = setup([50, 50, 50, 50, 735, 129])
+    for (const step of steps) {
+      runStep(h, step)
+      expect(checkInvariants(h.state), JSON.stringify(step)).toEqual([])
+    }
+    // The fund closed its position against the longs instead of carrying the loss.
+    expect(h.state.insuranceFund.hasPositions()).toBe(false)
+  })
+})

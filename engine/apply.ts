@@ -5,7 +5,7 @@ import { applyApproveAgent, applyRevokeAgent } from './transitions/agents.ts'
 import { applyCancelAll, applyCancelOrder } from './transitions/cancelOrder.ts'
 import { Tx } from './transitions/context.ts'
 import { applyDeposit } from './transitions/deposit.ts'
-import { runLiquidations } from './transitions/liquidate.ts'
+import { deleverageFundIfDue, runLiquidations } from './transitions/liquidate.ts'
 import { applyModifyOrder } from './transitions/modifyOrder.ts'
 import { applyOracleUpdate } from './transitions/oracleUpdate.ts'
 import { applyPlaceOrder } from './transitions/placeOrder.ts'
@@ -80,6 +80,8 @@ export function apply(state: EngineState, op: Op, ctx: OpContext): ApplyResult {
     const markets = op.type === 'timeAdvance' ? state.markets : [state.marketByOracleId.get(op.oracleId)!]
     for (const market of markets) if (market !== undefined) evaluateTriggers(tx, market)
     runLiquidations(tx)
+    // The counterparties of the fund's deleveraging may now be liquidatable themselves.
+    if (deleverageFundIfDue(tx)) runLiquidations(tx)
   }
   return { events: tx.events, result }
 }

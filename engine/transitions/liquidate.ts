@@ -211,6 +211,21 @@ export function liquidateAccount(tx: Tx, account: Account, risk: AccountRisk): v
   if (!insuranceTakeover(tx, account, risk)) deleverage(tx, account, risk)
 }
 
+/**
+ * Step 5, after a price or funding move: the fund itself. When it holds positions and its equity is below
+ * its maintenance margin, it deleverages them as in step 4, so it never carries a loss it cannot pay: at
+ * the mark its equity is unchanged, and a deficit left by a gap move is shared by the counterparties.
+ * Returns whether it did (the counterparties are then in `tx.touched`, to be checked).
+ */
+export function deleverageFundIfDue(tx: Tx): boolean {
+  const state = tx.state
+  const fund = state.insuranceFund
+  if (!fund.hasPositions() || !isLiquidatableNow(state, fund)) return false
+  // Its `deleverage` events (liquidatedAccountId 0) say what it closed, against whom.
+  deleverage(tx, fund, accountRisk(state, fund))
+  return true
+}
+
 /** Moves a whole position from one account to another at the mark price, fee-free. */
 function transferAtMark(tx: Tx, from: Account, to: Account, market: MarketState, lots: number): void {
   const notional = BigInt(lots) * BigInt(market.markPriceTicks) * market.config.quantumsPerLotTick
@@ -349,7 +364,8 @@ function deleverage(tx: Tx, account: Account, _risk: AccountRisk): void {
   }
   const remainder = account.collateralQuantums
   if (remainder >= 0n || takers.length === 0) {
-    settleRemainder(tx, account, state.insuranceFund)
+    // The fund deleveraging itself keeps its surplus.
+    if (account !== state.insuranceFund) settleRemainder(tx, account, state.insuranceFund)
     return
   }
   const deficit = -remainder
