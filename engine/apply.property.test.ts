@@ -233,6 +233,15 @@ describe('engine properties', () => {
             replay.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
           expect(bytesToHex(replay.root())).toBe(liveRoot)
 
+          // Again, asking for the root at arbitrary points on the way (as a node's status calls do): the
+          // incremental root must not depend on when it was computed.
+          const probed = Engine.create(live.state.config)
+          live.log.forEach((entry, i) => {
+            probed.apply(entry.op, { seq: entry.seq, timestampMs: entry.timestampMs })
+            if ((i * 7 + cut) % 5 === 0) probed.root()
+          })
+          expect(bytesToHex(probed.root())).toBe(liveRoot)
+
           // Snapshot after `at` operations, restore, replay the rest.
           const at = cut % live.log.length
           const first = Engine.create(live.state.config)
