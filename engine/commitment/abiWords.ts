@@ -17,23 +17,39 @@ for (let i = 0; i < 6; i++) {
   NIBBLE[97 + i] = 10 + i
 }
 
+// The last address parsed, and its bytes. A leaf parses its account's address, and the account data
+// usually parses the same string again as the signer of the account's own nonce window.
+let memoAddress = ''
+const memoBytes = new Uint8Array(20)
+
+/** The 20 address bytes at `offset`. Case is ignored (no checksum check). */
+export function writeAddressBytes(buf: Uint8Array, offset: number, address: Address): void {
+  if (address !== memoAddress) {
+    if (address.length !== 42 || address.charCodeAt(0) !== 48 || (address.charCodeAt(1) | 32) !== 120) {
+      throw new Error(`commitment: not a 20-byte hex address: ${address}`)
+    }
+    // Cleared first, so that a failed parse leaves no stale memo behind.
+    memoAddress = ''
+    let bad = 0
+    for (let i = 0; i < 20; i++) {
+      // A non-digit makes `bad` negative; a code of 128 or more keeps high bits that push it past 15.
+      const hiCode = address.charCodeAt(2 + 2 * i)
+      const loCode = address.charCodeAt(3 + 2 * i)
+      const hi = NIBBLE[hiCode & 127]! | (hiCode & ~127)
+      const lo = NIBBLE[loCode & 127]! | (loCode & ~127)
+      bad |= hi | lo
+      memoBytes[i] = (hi << 4) | lo
+    }
+    if (bad < 0 || bad > 15) throw new Error(`commitment: not a 20-byte hex address: ${address}`)
+    memoAddress = address
+  }
+  for (let i = 0; i < 20; i++) buf[offset + i] = memoBytes[i]!
+}
+
 /** `address`: 12 zero bytes, then the 20 address bytes. Case is ignored (no checksum check). */
 export function writeAddressWord(buf: Uint8Array, offset: number, address: Address): void {
-  if (address.length !== 42 || address.charCodeAt(0) !== 48 || (address.charCodeAt(1) | 32) !== 120) {
-    throw new Error(`commitment: not a 20-byte hex address: ${address}`)
-  }
   buf.fill(0, offset, offset + 12)
-  let bad = 0
-  for (let i = 0; i < 20; i++) {
-    // A non-digit makes `bad` negative; a code of 128 or more keeps high bits that push it past 15.
-    const hiCode = address.charCodeAt(2 + 2 * i)
-    const loCode = address.charCodeAt(3 + 2 * i)
-    const hi = NIBBLE[hiCode & 127]! | (hiCode & ~127)
-    const lo = NIBBLE[loCode & 127]! | (loCode & ~127)
-    bad |= hi | lo
-    buf[offset + 12 + i] = (hi << 4) | lo
-  }
-  if (bad < 0 || bad > 15) throw new Error(`commitment: not a 20-byte hex address: ${address}`)
+  writeAddressBytes(buf, offset + 12, address)
 }
 
 /** `uint256`: big-endian. Throws outside [0, 2^256): a value the protocol cannot represent is a broken invariant. */

@@ -93,4 +93,19 @@ describe('keccak256', () => {
     }
     expect(() => keccak256PairsInto(src, 128, count, dst, 0)).toThrow(RangeError)
   })
+
+  it('keccak256PairsInto hashes odd and even counts alike (two messages per SIMD pass, one left over)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(9), fc.constantFrom(1023, 1025, 2049)), fc.nat(255), (count, seed) => {
+        const src = Uint8Array.from({ length: 64 * count }, (_, i) => (i * 13 + seed) & 0xff)
+        const dst = new Uint8Array(32 * count)
+        keccak256PairsInto(src, 0, count, dst, 0)
+        for (let i = 0; i < count; i++) {
+          const expected = keccak_256(src.subarray(64 * i, 64 * i + 64))
+          expect(hex(dst.subarray(32 * i, 32 * i + 32)), `message ${i} of ${count}`).toBe(hex(expected))
+        }
+      }),
+      { numRuns: 15 },
+    )
+  })
 })

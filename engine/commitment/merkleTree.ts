@@ -7,6 +7,11 @@ const MIN_CAPACITY_NODES = 16
 const DEFAULT_PAGE_NODES = 1 << 15
 /** Pairs gathered per hashing call on the sparse path. */
 const GATHER_PAIRS = 1024
+/**
+ * Dirty leaves listed before the tree may stop listing them. Past this, and past a quarter of the used
+ * leaves, the next root rehashes every used node anyway, so a full rebuild keeps no million-entry list.
+ */
+const DIRTY_LIST_LIMIT = 1 << 16
 
 /** Even, at least `needNodes`, and at least 5/4 of `capacityNodes` so growth copies O(1) amortized per node. */
 function grownCapacity(capacityNodes: number, needNodes: number): number {
@@ -52,10 +57,14 @@ export class IncrementalMerkleTree {
   /** Nodes allocated per level; always even. */
   readonly #capacityNodes: number[] = []
   readonly #zeros: Uint8Array[] = []
+  /** 32-bit views of the leaf pages, so `setLeaves` copies words without a view per leaf. */
+  readonly #leafWords: Uint32Array[] = []
   /** Leaf indices set since the last root, each once (guarded by #dirtyBits). */
   #dirty = new Uint32Array(MIN_CAPACITY_NODES)
   #dirtyCount = 0
   #dirtyBits = new Uint8Array(MIN_CAPACITY_NODES / 8)
+  /** Every used leaf counts as dirty: the list and bits are empty, and the next root rehashes all. */
+  #allDirty = false
   #clean = true
   /** Sparse path: children gathered here, parents hashed here, then scattered back. Allocated on first use. */
   #gather: Uint8Array | null = null
@@ -117,10 +126,49 @@ export class IncrementalMerkleTree {
       this.#ensureCapacity(0, index + 1)
     }
     this.#pages[0]![index >>> this.#pageShift]!.set(hash32, (index & (this.#pageNodes - 1)) * NODE_BYTES)
+    this.#markDirty(index)
+  }
+
+  /**
+   * `setLeaf(indices[k], leaves[32k, 32k + 32))` for k < count, in order; for leaves built in bulk.
+   * `leaves` must start on a 4-byte boundary of its buffer.
+   */
+  setLeaves(indices: Uint32Array, count: number, leaves: Uint8Array): void {
+    if (count > indices.length || NODE_BYTES * count > leaves.length || leaves.byteOffset % 4 !== 0) {
+      throw new Error('commitment: setLeaves needs count indices and count 32-byte leaves')
+    }
+    const limit = 2 ** this.depth
+    const shift = this.#pageShift
+    const mask = this.#pageNodes - 1
+    const src = new Uint32Array(leaves.buffer, leaves.byteOffset, 8 * count)
+    for (let k = 0; k < count; k++) {
+      const index = indices[k]!
+      if (index >= limit) {
+        throw new Error(`commitment: leaf index ${index} outside a tree of depth ${this.depth}`)
+      }
+      if (index >= this.#leafCount) {
+        this.#leafCount = index + 1
+        this.#ensureCapacity(0, index + 1)
+      }
+      const page = this.#leafWords[index >>> shift]!
+      const at = 8 * (index & mask)
+      for (let w = 0; w < 8; w++) page[at + w] = src[8 * k + w]!
+      this.#markDirty(index)
+    }
+  }
+
+  #markDirty(index: number): void {
+    this.#clean = false
+    if (this.#allDirty) return
     const bits = this.#dirtyBits
     const byte = index >>> 3
     const mask = 1 << (index & 7)
     if ((bits[byte]! & mask) === 0) {
+      if (this.#dirtyCount >= DIRTY_LIST_LIMIT && this.#dirtyCount * 4 >= this.#leafCount) {
+        this.#clearDirtyList()
+        this.#allDirty = true
+        return
+      }
       bits[byte] = bits[byte]! | mask
       if (this.#dirtyCount === this.#dirty.length) {
         const grown = new Uint32Array(grownCapacity(this.#dirty.length, this.#dirtyCount + 1))
@@ -129,7 +177,16 @@ export class IncrementalMerkleTree {
       }
       this.#dirty[this.#dirtyCount++] = index
     }
-    this.#clean = false
+  }
+
+  /** Empties the dirty list and its bits. */
+  #clearDirtyList(): void {
+    const count = this.#dirtyCount
+    const dirty = this.#dirty
+    for (let k = 0; k < count; k++) this.#dirtyBits[dirty[k]! >>> 3] = 0
+    this.#dirtyCount = 0
+    // A large list is not worth keeping between rebuilds.
+    if (dirty.length > DIRTY_LIST_LIMIT) this.#dirty = new Uint32Array(MIN_CAPACITY_NODES)
   }
 
   /** The current root, 32 bytes (a fresh copy). */
@@ -205,6 +262,7 @@ export class IncrementalMerkleTree {
       // Level 0's zero hash is all zero bytes, which a new buffer already holds.
       if (l > 0) fillNodes(page, fromNodes, toNodes, zero)
       pages[base] = page
+      if (l === 0) this.#leafWords[base] = wordsOf(page)
       this.#capacityNodes[l] = this.#capacityNodes[l]! + toNodes - fromNodes
     }
     if (l === 0 && this.#dirtyBits.length * 8 < this.#capacityNodes[0]!) {
@@ -224,14 +282,14 @@ export class IncrementalMerkleTree {
     }
     const count = this.#dirtyCount
     const dirty = this.#dirty
-    for (let k = 0; k < count; k++) this.#dirtyBits[dirty[k]! >>> 3] = 0
     // A path per dirty leaf costs up to `depth` hashes; past a quarter of the leaves, hashing every
     // used node once is cheaper and needs no sort.
-    if (count * 4 >= this.#leafCount) this.#rehashAll()
+    const all = this.#allDirty || count * 4 >= this.#leafCount
+    // Before the paths: rehashing overwrites the list with parent indices.
+    this.#clearDirtyList()
+    this.#allDirty = false
+    if (all) this.#rehashAll()
     else this.#rehashPaths(dirty.subarray(0, count).sort())
-    this.#dirtyCount = 0
-    // A full rebuild can leave a large dirty buffer behind; do not keep it.
-    if (this.#dirty.length > 1 << 16) this.#dirty = new Uint32Array(MIN_CAPACITY_NODES)
     this.#clean = true
   }
 

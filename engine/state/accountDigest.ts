@@ -1,5 +1,6 @@
 import type { Address } from 'viem'
 import type { Order } from '../book/order.ts'
+import { writeAddressBytes } from '../commitment/abiWords.ts'
 import { keccak256 } from '../commitment/keccak256.ts'
 import { pendingFundingQuantums } from '../risk/margin.ts'
 import { ByteWriter } from '../snapshot/byteWriter.ts'
@@ -27,6 +28,13 @@ function isAscending(values: readonly number[]): boolean {
   return true
 }
 
+/** `w.address(a)`, through the commitment's address parser, which remembers the last address it read. */
+function writeAddress(w: ByteWriter, address: Address): void {
+  w.ensure(20)
+  writeAddressBytes(w.bytes, w.length, address)
+  w.length += 20
+}
+
 /** Bit 0: reduce-only; bit 1: post-only. */
 export function orderFlags(order: Order): number {
   return (order.reduceOnly ? 1 : 0) | (order.postOnly ? 2 : 0)
@@ -48,8 +56,11 @@ function writeOrder(w: ByteWriter, o: Order): void {
   w.bool(o.triggered)
 }
 
-function writeAccountData(w: ByteWriter, account: Account): void {
-  w.reset()
+/**
+ * Appends the packed account data (docs/protocol.md, "Account data") to `w`, after whatever it holds.
+ * The batched leaf builder writes many accounts into one buffer this way.
+ */
+export function appendAccountData(w: ByteWriter, account: Account): void {
   w.i64(account.accountId)
   w.i256(account.collateralQuantums)
 
@@ -92,7 +103,7 @@ function writeAccountData(w: ByteWriter, account: Account): void {
     for (const signer of sortedAddresses(nonces)) {
       const window = nonces.get(signer)!
       const values = isAscending(window) ? window : [...window].sort((a, b) => a - b)
-      w.address(signer)
+      writeAddress(w, signer)
       w.u32(values.length)
       for (const n of values) w.i64(n)
     }
@@ -104,7 +115,7 @@ function writeAccountData(w: ByteWriter, account: Account): void {
   } else {
     w.u32(agents.size)
     for (const agent of sortedAddresses(agents)) {
-      w.address(agent)
+      writeAddress(w, agent)
       w.i64(agents.get(agent)!)
     }
   }
@@ -115,7 +126,8 @@ function writeAccountData(w: ByteWriter, account: Account): void {
  * Layout: docs/protocol.md, "Account data".
  */
 export function accountDataEncoding(_state: EngineState, account: Account): Uint8Array {
-  writeAccountData(writer, account)
+  writer.reset()
+  appendAccountData(writer, account)
   return writer.finish()
 }
 
@@ -124,7 +136,8 @@ export function accountDataEncoding(_state: EngineState, account: Account): Uint
  * leaf carries in the clear. Big-endian fixed-width fields; see docs/protocol.md, "Account data".
  */
 export function accountDataHash(_state: EngineState, account: Account): Uint8Array {
-  writeAccountData(writer, account)
+  writer.reset()
+  appendAccountData(writer, account)
   return keccak256(writer.written())
 }
 

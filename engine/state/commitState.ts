@@ -1,8 +1,9 @@
 import { accountLeafHash } from '../commitment/accountLeaf.ts'
+import { AccountLeafBatch } from '../commitment/accountLeafBatch.ts'
 import { IncrementalMerkleTree } from '../commitment/merkleTree.ts'
 import { stateRoot } from '../commitment/stateRoot.ts'
 import type { Account } from './account.ts'
-import { accountDataHash, escapeEquityQuantums } from './accountDigest.ts'
+import { accountDataHash, appendAccountData, escapeEquityQuantums } from './accountDigest.ts'
 import type { EngineState } from './engineState.ts'
 import { globalsHash } from './globalsDigest.ts'
 import { marketsHash } from './marketsDigest.ts'
@@ -33,6 +34,7 @@ export interface AccountProof {
 export class StateCommitment {
   readonly state: EngineState
   readonly #tree: IncrementalMerkleTree
+  readonly #batch: AccountLeafBatch
   #initialized = false
   /** Mark and funding index of each market when its holders' leaves were last computed. */
   readonly #markTicks: number[] = []
@@ -41,6 +43,7 @@ export class StateCommitment {
   constructor(state: EngineState) {
     this.state = state
     this.#tree = new IncrementalMerkleTree(state.config.accountTreeDepth, state.accounts.length)
+    this.#batch = new AccountLeafBatch(this.#tree)
   }
 
   /** stateRoot(accountsRoot, marketsHash, globalsHash). */
@@ -77,27 +80,34 @@ export class StateCommitment {
   refresh(): void {
     const state = this.state
     const accounts = state.accounts
-    if (!this.#initialized) {
-      for (const account of accounts) this.#setLeaf(account)
-      this.#initialized = true
-    } else {
-      const dirty = state.dirtyAccounts
-      for (const market of state.markets) {
-        const id = market.config.marketId
-        if (
-          market.markPriceTicks === this.#markTicks[id] &&
-          market.fundingIndexNanoQuantumsPerLot === this.#fundingIndex[id]
-        ) {
-          continue
+    try {
+      if (!this.#initialized) {
+        for (const account of accounts) this.#addLeaf(account)
+      } else {
+        const dirty = state.dirtyAccounts
+        for (const market of state.markets) {
+          const id = market.config.marketId
+          if (
+            market.markPriceTicks === this.#markTicks[id] &&
+            market.fundingIndexNanoQuantumsPerLot === this.#fundingIndex[id]
+          ) {
+            continue
+          }
+          for (const holder of market.holders) dirty.add(holder)
         }
-        for (const holder of market.holders) dirty.add(holder)
+        for (const accountId of dirty) {
+          const account = accounts[accountId]
+          if (account === undefined) throw new Error(`commitment: dirty account ${accountId} does not exist`)
+          this.#addLeaf(account)
+        }
       }
-      for (const accountId of dirty) {
-        const account = accounts[accountId]
-        if (account === undefined) throw new Error(`commitment: dirty account ${accountId} does not exist`)
-        this.#setLeaf(account)
-      }
+      this.#batch.flush()
+    } catch (error) {
+      // Nothing is marked done, so the next refresh rebuilds the same leaves.
+      this.#batch.discard()
+      throw error
     }
+    this.#initialized = true
     state.dirtyAccounts.clear()
     for (const market of state.markets) {
       const id = market.config.marketId
@@ -106,9 +116,9 @@ export class StateCommitment {
     }
   }
 
-  #setLeaf(account: Account): void {
-    const escapeQuantums = escapeEquityQuantums(this.state, account)
-    const dataHash = accountDataHash(this.state, account)
-    this.#tree.setLeaf(account.accountId, accountLeafHash(account.address, escapeQuantums, dataHash))
+  #addLeaf(account: Account): void {
+    const w = this.#batch.begin(account.accountId, account.address, escapeEquityQuantums(this.state, account))
+    appendAccountData(w, account)
+    this.#batch.end()
   }
 }
