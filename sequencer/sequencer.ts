@@ -6,6 +6,7 @@ import { type Address, bytesToHex, type Hex } from 'viem'
 import { packBatchData } from '../engine/codec/batchEnvelope.ts'
 import { CodecError } from '../engine/codec/codecError.ts'
 import { encodeBatch } from '../engine/codec/encodeBatch.ts'
+import { keccak256 } from '../engine/commitment/keccak256.ts'
 import type { EngineConfig } from '../engine/config.ts'
 import { Engine } from '../engine/engine.ts'
 import {
@@ -728,6 +729,7 @@ export class Sequencer implements SequencerApi {
     try {
       const entries = this.#readLog.entriesBetween(firstSeq, lastSeq)
       const data = packBatchData(encodeBatch({ version: 1, entries }))
+      const dataHash = keccak256(data)
       const sealed = engine.sealBatch(BigInt(batchIndex))
       record = {
         batchIndex,
@@ -738,6 +740,7 @@ export class Sequencer implements SequencerApi {
         withdrawalsRoot: sealed.withdrawalsRoot,
         inboxConsumed: sealed.inboxConsumed,
         data,
+        dataHash,
         withdrawals: JSON.stringify(
           sealed.withdrawals.map((w) => ({
             account: w.account,
@@ -768,9 +771,14 @@ export class Sequencer implements SequencerApi {
     return { record, durable }
   }
 
-  /** Sealed batches from `fromIndex` on, as stored (committed records only). */
-  batches(fromIndex = 1): StoredBatch[] {
-    return this.#readLog.batches(fromIndex)
+  /** Sealed batches from `fromIndex` on, as stored (committed records only); `withData` false leaves out the posted bytes. */
+  batches(fromIndex = 1, withData = true): StoredBatch[] {
+    return this.#readLog.batches(fromIndex, withData)
+  }
+
+  /** One sealed batch with its posted bytes, or null. */
+  batch(batchIndex: number): StoredBatch | null {
+    return this.#readLog.batch(batchIndex)
   }
 
   /** Records where a batch of ours stands on L1. */

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino'
-import { bytesToHex, type Hex, keccak256 } from 'viem'
+import { bytesToHex, type Hex } from 'viem'
 import {
   type BatchHeader,
   type ProposedBatchLog,
   revertErrorName,
   type SettlementClient,
 } from '../../settlement-contracts/ts/client.ts'
+import { settlementAbi } from '../../settlement-contracts/ts/generated/abis.ts'
 import { HaltCode } from '../api.ts'
 import type { StoredBatch } from '../log/opLog.ts'
 import type { SequencerMetrics } from '../metrics.ts'
@@ -84,6 +85,11 @@ export class Batcher {
   #consecutiveErrors = 0
   /** Our lowest batch index not yet seen finalized. */
   #firstOpen = 1
+  /** Our batches known live on L1 in `#liveEpoch`, so a tick reads each header once, not every tick. */
+  readonly #live = new Map<number, BatchHeader>()
+  #liveEpoch = -1n
+  /** Dispute state by batch hash, from BatchChallenged and BatchProven logs. */
+  readonly #disputes = new Map<Hex, 'challenged' | 'proven'>()
 
   constructor(options: BatcherOptions) {
     this.#o = options
@@ -137,12 +143,18 @@ export class Batcher {
     const client = this.#o.client
     const settlement = client.settlement
     await this.#scan()
-    const [latestIndex, finalizedIndex, latestRoot, frozen] = await Promise.all([
+    const [latestIndex, finalizedIndex, latestRoot, frozen, epoch] = await Promise.all([
       settlement.read.latestBatchIndex(),
       settlement.read.finalizedBatchIndex(),
       settlement.read.latestStateRoot(),
       settlement.read.isFrozen(),
+      settlement.read.epoch(),
     ])
+    // A revert bumps the epoch: the live headers we knew may be gone.
+    if (epoch !== this.#liveEpoch) {
+      this.#live.clear()
+      this.#liveEpoch = epoch
+    }
     if (frozen) {
       sequencer.halt(
         HaltCode.SETTLEMENT_FROZEN,
@@ -152,7 +164,7 @@ export class Batcher {
     }
     let latest = Number(latestIndex)
     const finalized = Number(finalizedIndex)
-    const ours = sequencer.batches(this.#firstOpen)
+    const ours = sequencer.batches(this.#firstOpen, false)
     let chainRoot: Hex = latestRoot
     for (const batch of ours) {
       const i = batch.batchIndex
@@ -169,11 +181,12 @@ export class Batcher {
           }
         }
         this.#tracked.delete(i)
+        this.#live.delete(i)
         if (i === this.#firstOpen) this.#firstOpen = i + 1
         continue
       }
       if (i <= latest) {
-        const header = await this.#liveHeader(i)
+        const header = this.#live.get(i) ?? (await this.#liveHeader(i))
         if (header === null) {
           this.#warnOnce(`nolog-${i}`, () =>
             this.#log?.warn(
@@ -192,6 +205,7 @@ export class Batcher {
           )
           break
         }
+        this.#live.set(i, header)
         if (batch.status === 'sealed') {
           const found = [...this.#proposals.values()].find((p) => p.header.stateRoot === header.stateRoot)
           await sequencer.setBatchStatus(i, 'posted', found?.transactionHash ?? null)
@@ -222,11 +236,14 @@ export class Batcher {
         batch.status = 'sealed'
       }
       if (i !== latest + 1 || bytesToHex(batch.prevStateRoot) !== chainRoot.toLowerCase()) break
-      const header = await this.#post(batch)
+      const withData = sequencer.batch(i)
+      if (withData === null) break
+      const header = await this.#post(withData)
       if (header === null) break
       report.posted.push(i)
       chainRoot = header.stateRoot
       latest = i
+      this.#live.set(i, header)
       await this.#follow({ ...batch, status: 'posted' }, header, report)
     }
     await this.#resolveDue(finalized, report)
@@ -257,6 +274,20 @@ export class Batcher {
       for (const log of await this.#o.client.proposedBatches({ fromBlock, toBlock })) {
         this.#proposals.set(log.batchHash.toLowerCase() as Hex, log)
       }
+      const range = {
+        address: this.#o.client.settlementAddress,
+        abi: settlementAbi,
+        fromBlock,
+        toBlock,
+        strict: true,
+      } as const
+      const [challenged, proven] = await Promise.all([
+        this.#o.client.client.getContractEvents({ ...range, eventName: 'BatchChallenged' }),
+        this.#o.client.client.getContractEvents({ ...range, eventName: 'BatchProven' }),
+      ])
+      // A proof always follows its challenge, so proofs are applied last.
+      for (const log of challenged) this.#disputes.set(log.args.batchHash.toLowerCase() as Hex, 'challenged')
+      for (const log of proven) this.#disputes.set(log.args.batchHash.toLowerCase() as Hex, 'proven')
       this.#scannedBlock = toBlock
     }
   }
@@ -284,7 +315,16 @@ export class Batcher {
   }
 
   #hashOf(header: BatchHeader): Hex {
-    for (const [hash, log] of this.#proposals) if (log.header === header) return hash
+    for (const [hash, log] of this.#proposals) {
+      const h = log.header
+      if (
+        h.batchIndex === header.batchIndex &&
+        h.epoch === header.epoch &&
+        h.proposedAt === header.proposedAt &&
+        h.stateRoot === header.stateRoot
+      )
+        return hash
+    }
     throw new Error(`batch ${header.batchIndex}: header not from the scanned logs`)
   }
 
@@ -341,18 +381,18 @@ export class Batcher {
   async #follow(batch: StoredBatch, header: BatchHeader, report: TickReport): Promise<void> {
     const i = batch.batchIndex
     const batchHash = this.#hashOf(header)
-    const challenge = await this.#o.client.settlement.read.challengeOf([batchHash])
+    const dispute = this.#disputes.get(batchHash)
     const tracked: TrackedBatch = { batchIndex: i, status: 'posted', header }
     this.#tracked.set(i, tracked)
-    if (challenge.status === CHALLENGE_PROVEN) {
+    if (dispute === 'proven') {
       tracked.status = 'proven'
       return
     }
-    if (challenge.status !== CHALLENGED) return
+    if (dispute !== 'challenged') return
     tracked.status = 'challenged'
     if (this.#proving.has(batchHash)) return
     this.#o.metrics?.batchStatus('challenged', i)
-    this.#log?.warn({ batchIndex: i, challenger: challenge.challenger }, 'batch of ours challenged; proving')
+    this.#log?.warn({ batchIndex: i }, 'batch of ours challenged; proving')
     const prover = this.#o.prover
     if (prover === undefined || prover === null) {
       this.#warnOnce(`noprover-${batchHash}`, () =>
@@ -382,6 +422,7 @@ export class Batcher {
       }
       await this.#o.client.prove(header, answer.proof)
       tracked.status = 'proven'
+      this.#disputes.set(batchHash, 'proven')
       report.proven.push(i)
       this.#o.metrics?.batchStatus('proven', i)
       this.#log?.info({ batchIndex: i }, 'challenge answered: batch proven')
@@ -452,9 +493,6 @@ export class Batcher {
   }
 }
 
-const CHALLENGED = 1
-const CHALLENGE_PROVEN = 2
-
 /** Our batch, by what L1 stores of it: roots, inbox count, and the hash of the posted data. */
 function isOurs(batch: StoredBatch, header: BatchHeader): boolean {
   return (
@@ -462,6 +500,6 @@ function isOurs(batch: StoredBatch, header: BatchHeader): boolean {
     header.prevStateRoot.toLowerCase() === bytesToHex(batch.prevStateRoot) &&
     header.withdrawalsRoot.toLowerCase() === bytesToHex(batch.withdrawalsRoot) &&
     header.inboxConsumed === BigInt(batch.inboxConsumed) &&
-    header.dataHash.toLowerCase() === keccak256(batch.data)
+    header.dataHash.toLowerCase() === bytesToHex(batch.dataHash)
   )
 }

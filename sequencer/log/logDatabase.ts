@@ -30,6 +30,8 @@ export interface BatchRecord {
   withdrawalsRoot: Uint8Array
   inboxConsumed: number
   data: Uint8Array
+  /** keccak256(data): what the contract stores as the header's `dataHash`. */
+  dataHash: Uint8Array
   /** JSON of the batch's withdrawals: `[{ account, amountQuantums (decimal string) }]`, in leaf order. */
   withdrawals: string
 }
@@ -59,7 +61,7 @@ export function openLogDatabase(
       CREATE TABLE IF NOT EXISTS batches (
         batch_index INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
         prev_state_root BLOB NOT NULL, state_root BLOB NOT NULL, withdrawals_root BLOB NOT NULL,
-        inbox_consumed INTEGER NOT NULL, data BLOB NOT NULL, withdrawals TEXT NOT NULL,
+        inbox_consumed INTEGER NOT NULL, data BLOB NOT NULL, data_hash BLOB NOT NULL, withdrawals TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'sealed', tx_hash TEXT
       ) STRICT;
     `)
@@ -135,7 +137,7 @@ export class LogTables {
     this.#db
       .prepare(
         `INSERT INTO batches (batch_index, first_seq, last_seq, prev_state_root, state_root, withdrawals_root,
-           inbox_consumed, data, withdrawals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           inbox_consumed, data, data_hash, withdrawals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         batch.batchIndex,
@@ -146,6 +148,7 @@ export class LogTables {
         batch.withdrawalsRoot,
         batch.inboxConsumed,
         batch.data,
+        batch.dataHash,
         batch.withdrawals,
       )
   }

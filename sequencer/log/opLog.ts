@@ -211,15 +211,19 @@ export class OpLog {
     this.#tables.insertBatch(batch)
   }
 
-  /** Sealed batches with index ≥ `fromIndex`, in order. */
-  batches(fromIndex = 1): StoredBatch[] {
+  /**
+   * Sealed batches with index ≥ `fromIndex`, in order. Without `withData` the posted bytes are left out
+   * (`data` is empty): what a tracker that only compares headers needs.
+   */
+  batches(fromIndex = 1, withData = true, limit = -1): StoredBatch[] {
     const rows = this.#db
       .prepare(
         `SELECT batch_index, first_seq, last_seq, prev_state_root, state_root, withdrawals_root, inbox_consumed,
-           data, withdrawals, status, tx_hash FROM batches WHERE batch_index >= ? ORDER BY batch_index`,
+           ${withData ? 'data' : "x''"}, data_hash, withdrawals, status, tx_hash
+         FROM batches WHERE batch_index >= ? ORDER BY batch_index LIMIT ?`,
       )
       .raw()
-      .all(fromIndex) as [
+      .all(fromIndex, limit) as [
       number,
       number,
       number,
@@ -227,6 +231,7 @@ export class OpLog {
       Uint8Array,
       Uint8Array,
       number,
+      Uint8Array,
       Uint8Array,
       string,
       BatchStatus,
@@ -241,10 +246,17 @@ export class OpLog {
       withdrawalsRoot: plainBytes(r[5]),
       inboxConsumed: r[6],
       data: plainBytes(r[7]),
-      withdrawals: r[8],
-      status: r[9],
-      txHash: r[10] as Hex | null,
+      dataHash: plainBytes(r[8]),
+      withdrawals: r[9],
+      status: r[10],
+      txHash: r[11] as Hex | null,
     }))
+  }
+
+  /** One sealed batch, with its posted bytes; null when there is none at `batchIndex`. */
+  batch(batchIndex: number): StoredBatch | null {
+    const [found] = this.batches(batchIndex, true, 1)
+    return found !== undefined && found.batchIndex === batchIndex ? found : null
   }
 
   /** The entries with seqs `fromSeq..toSeq`, signatures included (signers too, though a batch does not carry them). */
