@@ -104,6 +104,8 @@ export const HaltCode = {
   PROVER_REFUSED: 'PROVER_REFUSED',
   /** The settlement contract is frozen (censorship or liveness): nothing can be posted again; users escape on L1. */
   SETTLEMENT_FROZEN: 'SETTLEMENT_FROZEN',
+  /** A batch finalized on L1 at one of our indices is not ours: L1 settled a state this node does not have. */
+  BATCH_CONFLICT: 'BATCH_CONFLICT',
   /** The L1 inbox reader found consumed items changed on L1 (a reorg deeper than the confirmations, or a reclaim). */
   INBOX_FAULT: 'INBOX_FAULT',
 } as const

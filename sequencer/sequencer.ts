@@ -36,6 +36,7 @@ import {
   type SubmitResult,
 } from './api.ts'
 import { type Clock, MonotonicClock, systemClock } from './clock.ts'
+import { SequencerError, SequencerErrorCode } from './errors.ts'
 import { parseIntent } from './intake/parseIntent.ts'
 import { parseOracleUpdate, type SignedOracleUpdate } from './intake/parseOracleUpdate.ts'
 import { GroupOverlay, precheckUserOp } from './intake/precheck.ts'
@@ -268,7 +269,14 @@ export class Sequencer implements SequencerApi {
     const lastBatch = restored.sealedBatches === 0 ? undefined : readLog.batches(restored.sealedBatches)[0]
     const lastSealedRoot =
       lastBatch?.stateRoot ?? (restored.sealedBatches === 0 ? Engine.create(options.config).root() : null)
-    if (lastSealedRoot === null) throw new Error(`batch ${restored.sealedBatches} is missing from the log`)
+    if (lastSealedRoot === null) {
+      readLog.close()
+      await Promise.allSettled([writer.value.close(), pool.value.close()])
+      throw new SequencerError(
+        SequencerErrorCode.LOG_CORRUPT,
+        `Batch ${restored.sealedBatches} is missing from the log.`,
+      )
+    }
     return new Sequencer(
       options,
       restored.engine,

@@ -1,4 +1,4 @@
-import { type Address, bytesToHex, toHex } from 'viem'
+import { type Address, bytesToHex, createTestClient, http, toHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withdrawalLeafHash, withdrawalProof } from '../engine/commitment/withdrawalsTree.ts'
 import { HaltCode } from '../sequencer/api.ts'
@@ -207,5 +207,88 @@ describe('batcher on anvil', () => {
     expect(report.posted).toEqual([4])
     const live = await devnet.as.proposer.settlement.read.latestStateRoot()
     expect(live).toBe(bytesToHex(node.sequencer.batches(4)[0]!.stateRoot))
+  }, 60_000)
+})
+
+describe('batcher on anvil, L1 surprises', () => {
+  let d: Devnet
+  let n: TestNode
+  const tick = (b: Batcher, forceSeal = false) => b.tick({ forceSeal })
+  const fresh = (repostReverted = false) =>
+    new Batcher({
+      sequencer: n.sequencer,
+      client: d.as.proposer,
+      prover: null,
+      maxOps: 1_000,
+      intervalMs: 60_000,
+      fromBlock: d.deployment.deployBlock,
+      repostReverted,
+    })
+  const propose = async (i: number) => {
+    const rec = n.sequencer.batch(i)!
+    return d.as.proposer.proposeBatch({
+      prevStateRoot: bytesToHex(rec.prevStateRoot),
+      stateRoot: bytesToHex(rec.stateRoot),
+      withdrawalsRoot: bytesToHex(rec.withdrawalsRoot),
+      inboxConsumed: BigInt(rec.inboxConsumed),
+      batchData: rec.data,
+    })
+  }
+
+  beforeAll(async () => {
+    d = await startDevnet()
+    n = await startTestNode({ config: d.config })
+    await d.as.alice.deposit(1_000n * USDC, d.address('alice'))
+    const [first] = await d.as.proposer.inboxItems({ fromBlock: d.deployment.deployBlock })
+    const ack = await n.sequencer.submitL1({
+      type: 'deposit',
+      account: first!.item.account.toLowerCase() as Address,
+      amountQuantums: first!.item.amountQuantums,
+      inboxIndex: 0,
+    })
+    expect(ack.ok).toBe(true)
+  }, 60_000)
+
+  afterAll(async () => {
+    await n?.dispose()
+    await d?.stop()
+  })
+
+  it('follows an L1 reorg that re-mines our proposal with another timestamp, and still finalizes it', async () => {
+    const b = fresh()
+    expect(await tick(b, true)).toMatchObject({ sealed: 1, posted: [1] })
+    await d.mine(1)
+    await tick(b)
+    // The block holding the proposal is dropped; the same proposal lands again at the same height, later.
+    await createTestClient({ mode: 'anvil', transport: http(d.anvil.rpcUrl) }).request({
+      method: 'anvil_rollback',
+      params: [2],
+    } as never)
+    await d.advance(30)
+    await propose(1)
+    await d.advance(Number(await d.as.proposer.settlement.read.CHALLENGE_WINDOW()) + 100)
+    const report = await tick(b)
+    expect(report.finalized).toEqual([1])
+    expect(await d.as.proposer.settlement.read.finalizedBatchIndex()).toBe(1n)
+  }, 60_000)
+
+  it('halts on a batch of ours that was posted and reverted while the node was down', async () => {
+    const ack = await n.sequencer.submit(
+      n.signer.sign(d.keys.alice, { type: 'withdraw', amountQuantums: 5n * USDC }),
+    )
+    expect(ack.ok).toBe(true)
+    const sealed = n.sequencer.sealBatch()!
+    await sealed.durable
+    // The post lands but the node dies before recording it; then the batch is challenged and reverted.
+    const { header } = await propose(2)
+    await d.as.watcher.challenge(header)
+    await d.advance(Number(await d.as.proposer.settlement.read.CHALLENGE_WINDOW()))
+    expect((await d.as.watcher.resolve(header)).outcome).toBe('reverted')
+    await n.reopen()
+    expect(n.sequencer.batches(2)[0]!.status).toBe('sealed')
+    expect((await tick(fresh())).posted).toEqual([])
+    expect(n.sequencer.halted?.code).toBe(HaltCode.BATCH_REVERTED)
+    await n.reopen()
+    expect((await tick(fresh(true))).posted).toEqual([2])
   }, 60_000)
 })

@@ -88,6 +88,10 @@ export class Batcher {
   /** Our batches known live on L1 in `#liveEpoch`, so a tick reads each header once, not every tick. */
   readonly #live = new Map<number, BatchHeader>()
   #liveEpoch = -1n
+  /** Hash of the block `#scannedBlock` when it was scanned: a change means an L1 reorg. */
+  #scannedHash: Hex | null = null
+  /** Set when a live header's log was not found: the next scan reads the last range again. */
+  #rescanBack = false
   /** Dispute state by batch hash, from BatchChallenged and BatchProven logs. */
   readonly #disputes = new Map<Hex, 'challenged' | 'proven'>()
 
@@ -171,14 +175,23 @@ export class Batcher {
       if (i <= finalized) {
         if (batch.status !== 'finalized') {
           const header = await this.#liveHeader(i)
-          if (header !== null && isOurs(batch, header)) {
-            await sequencer.setBatchStatus(i, 'finalized', batch.txHash)
-            this.#o.metrics?.batchStatus('finalized', i)
-            report.finalized.push(i)
-            this.#log?.info({ batchIndex: i }, 'batch finalized')
-          } else if (!this.#warnOnce(`foreign-final-${i}`)) {
-            this.#log?.fatal({ batchIndex: i }, 'a batch finalized on L1 at our index is not ours')
+          if (header === null) {
+            // Its log is not in what we scanned (an RPC lagging, or a reorg): look again next tick.
+            this.#rescanBack = true
+            break
           }
+          if (!isOurs(batch, header)) {
+            sequencer.halt(
+              HaltCode.BATCH_CONFLICT,
+              `batch ${i} finalized on L1 is not ours (root ${header.stateRoot}, ours ${bytesToHex(batch.stateRoot)}): ` +
+                'the node state is not what L1 settled; see docs/operations.md, "Halts"',
+            )
+            return report
+          }
+          await sequencer.setBatchStatus(i, 'finalized', batch.txHash)
+          this.#o.metrics?.batchStatus('finalized', i)
+          report.finalized.push(i)
+          this.#log?.info({ batchIndex: i }, 'batch finalized')
         }
         this.#tracked.delete(i)
         this.#live.delete(i)
@@ -188,6 +201,7 @@ export class Batcher {
       if (i <= latest) {
         const header = this.#live.get(i) ?? (await this.#liveHeader(i))
         if (header === null) {
+          this.#rescanBack = true
           this.#warnOnce(`nolog-${i}`, () =>
             this.#log?.warn(
               { batchIndex: i },
@@ -214,7 +228,9 @@ export class Batcher {
         await this.#follow(batch, header, report)
         continue
       }
-      // Not on L1 (any more).
+      // Not on L1 (any more). A batch still recorded as sealed may have been posted and reverted while the
+      // node was down (the post landed, the status write did not): the logs say so.
+      if (batch.status === 'sealed' && (await this.#wasReverted(batch))) batch.status = 'posted'
       if (batch.status === 'posted' && !(await this.#wasReverted(batch))) {
         // Gone without a revert: an L1 reorg dropped the proposal. Post it again.
         this.#log?.warn({ batchIndex: i }, 'batch of ours is no longer on L1 (an L1 reorg); posting it again')
@@ -265,9 +281,34 @@ export class Batcher {
     return sealed.record.batchIndex
   }
 
-  /** Reads new BatchProposed logs, in block ranges of at most MAX_LOG_RANGE. */
+  /**
+   * Reads new BatchProposed, BatchChallenged and BatchProven logs, in block ranges of at most
+   * MAX_LOG_RANGE. When the last block scanned is no longer on the chain (an L1 reorg), everything read
+   * is dropped and the logs are read again from the deployment block: headers whose block was replaced
+   * have another `proposedAt`, so another hash.
+   */
   async #scan(): Promise<void> {
-    const head = await this.#o.client.client.getBlockNumber({ cacheTime: 0 })
+    const client = this.#o.client.client
+    const head = await client.getBlockNumber({ cacheTime: 0 })
+    if (this.#scannedHash !== null && this.#scannedBlock >= this.#o.fromBlock) {
+      const block = await client.getBlock({ blockNumber: this.#scannedBlock }).catch(() => null)
+      if (block === null || block.hash !== this.#scannedHash) {
+        this.#log?.warn(
+          { block: this.#scannedBlock.toString() },
+          'L1 reorg under scanned blocks; reading the logs again',
+        )
+        this.#proposals.clear()
+        this.#disputes.clear()
+        this.#live.clear()
+        this.#tracked.clear()
+        this.#scannedBlock = this.#o.fromBlock - 1n
+      }
+    }
+    if (this.#rescanBack) {
+      this.#rescanBack = false
+      const back = this.#scannedBlock - MAX_LOG_RANGE
+      this.#scannedBlock = back < this.#o.fromBlock - 1n ? this.#o.fromBlock - 1n : back
+    }
     while (this.#scannedBlock < head) {
       const fromBlock = this.#scannedBlock + 1n
       const toBlock = fromBlock + MAX_LOG_RANGE - 1n < head ? fromBlock + MAX_LOG_RANGE - 1n : head
@@ -289,6 +330,9 @@ export class Batcher {
       for (const log of challenged) this.#disputes.set(log.args.batchHash.toLowerCase() as Hex, 'challenged')
       for (const log of proven) this.#disputes.set(log.args.batchHash.toLowerCase() as Hex, 'proven')
       this.#scannedBlock = toBlock
+    }
+    if (this.#scannedBlock >= this.#o.fromBlock) {
+      this.#scannedHash = (await client.getBlock({ blockNumber: this.#scannedBlock })).hash
     }
   }
 

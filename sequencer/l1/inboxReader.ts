@@ -263,6 +263,16 @@ export class InboxReader {
     await this.#scan(confirmed, consumed)
     const ready = this.#verify(consumed, chainAccumulator, length, cap, confirmed)
     if (ready === null) return { submitted: 0 }
+    // The chain of events is anchored at `consumed`; anchor its end too, so events from blocks a reorg
+    // replaced (with the same item count) are never submitted.
+    const lastReady = ready.at(-1)
+    if (lastReady !== undefined) {
+      const end = (await settlement.inboxAccumulatorAt([lastReady.item.index + 1n], at)).toLowerCase() as Hex
+      if (end !== lastReady.accumulator.toLowerCase()) {
+        this.#rescan(Number(lastReady.item.index), Number(lastReady.item.index), end, lastReady.accumulator)
+        return { submitted: 0 }
+      }
+    }
 
     const submitted = await this.#submit(ready)
     await this.#watchForced(head, consumed + submitted)

@@ -154,8 +154,11 @@ export class LogTables {
   }
 
   setBatchStatus(batchIndex: number, status: BatchStatus, txHash: string | null): void {
-    this.#db
-      .prepare('UPDATE batches SET status = ?, tx_hash = ? WHERE batch_index = ?')
-      .run(status, txHash, batchIndex)
+    // Finalizing does not forget which transaction posted the batch.
+    const sql =
+      status === 'finalized' && txHash === null
+        ? 'UPDATE batches SET status = ?, tx_hash = COALESCE(?, tx_hash) WHERE batch_index = ?'
+        : 'UPDATE batches SET status = ?, tx_hash = ? WHERE batch_index = ?'
+    this.#db.prepare(sql).run(status, txHash, batchIndex)
   }
 }

@@ -39,7 +39,18 @@ const { path, durability } = workerData as { path: string; durability: Durabilit
 const db = openLogDatabase(path, { durability })
 const log = new LogTables(db)
 
+/** After one failure nothing else is written: a later snapshot must never describe a batch row that failed. */
+let failed: string | null = null
+
 port.on('message', (req: LogWriterRequest) => {
+  if (failed !== null && req.kind !== 'close') {
+    port.postMessage({
+      id: req.id,
+      ok: false,
+      error: `refused after an earlier failure: ${failed}`,
+    } satisfies LogWriterReply)
+    return
+  }
   try {
     if (req.kind === 'append') log.insertGroup(req)
     else if (req.kind === 'snapshot')
@@ -49,11 +60,8 @@ port.on('message', (req: LogWriterRequest) => {
     else db.close()
     port.postMessage({ id: req.id, ok: true } satisfies LogWriterReply)
   } catch (error) {
-    port.postMessage({
-      id: req.id,
-      ok: false,
-      error: error instanceof Error ? error.message : String(error),
-    } satisfies LogWriterReply)
+    failed = error instanceof Error ? error.message : String(error)
+    port.postMessage({ id: req.id, ok: false, error: failed } satisfies LogWriterReply)
   }
 })
 port.postMessage({ ready: true } satisfies LogWriterReply)

@@ -70,7 +70,18 @@ export function restoreEngine(config: EngineConfig, log: OpLog, options: Restore
   const live = engine
   // Batches sealed after the snapshot are sealed again at the same seqs, and must give the same roots.
   const seals = log.batches(sealedBatches + 1)
-  let lastSealedSeq = sealedBatches === 0 ? 0 : (log.batches(sealedBatches)[0]?.lastSeq ?? 0)
+  let lastSealedSeq = 0
+  if (sealedBatches > 0) {
+    const last = log.batches(sealedBatches, false, 1)[0]
+    if (last === undefined || last.batchIndex !== sealedBatches) {
+      throw new SequencerError(
+        SequencerErrorCode.LOG_CORRUPT,
+        `The snapshot at seq ${snapshotSeq} counts ${sealedBatches} sealed batches, but batch ${sealedBatches} is not in the log.`,
+        { details: 'Restore the data directory from a backup, or rebuild it from the batches posted on L1.' },
+      )
+    }
+    lastSealedSeq = last.lastSeq
+  }
   let nextSeal = 0
   const sealDue = (): void => {
     while (nextSeal < seals.length && seals[nextSeal]!.lastSeq === live.state.seq) {
