@@ -272,6 +272,46 @@ describe('batcher on anvil, L1 surprises', () => {
     expect(await d.as.proposer.settlement.read.finalizedBatchIndex()).toBe(1n)
   }, 60_000)
 
+  it('does not send a second proposal while the first is still pending', async () => {
+    const ack = await n.sequencer.submit(
+      n.signer.sign(d.keys.alice, { type: 'withdraw', amountQuantums: 1n * USDC }),
+    )
+    expect(ack.ok).toBe(true)
+    const sealed = n.sequencer.sealBatch()!
+    await sealed.durable
+    const i = sealed.record.batchIndex
+    const test = createTestClient({ mode: 'anvil', transport: http(d.anvil.rpcUrl) })
+    await test.setAutomine(false)
+    try {
+      // Sent, remembered, then the node lost track of it (a receipt wait that timed out, a restart).
+      const rec = n.sequencer.batch(i)!
+      const hash = await d.as.proposer.sendProposeBatch({
+        prevStateRoot: bytesToHex(rec.prevStateRoot),
+        stateRoot: bytesToHex(rec.stateRoot),
+        withdrawalsRoot: bytesToHex(rec.withdrawalsRoot),
+        inboxConsumed: BigInt(rec.inboxConsumed),
+        batchData: rec.data,
+      })
+      await n.sequencer.setBatchStatus(i, 'sealed', hash)
+      const nonce = await d.as.proposer.client.getTransactionCount({
+        address: d.as.proposer.account,
+        blockTag: 'pending',
+      })
+      expect((await tick(fresh())).posted).toEqual([])
+      expect(
+        await d.as.proposer.client.getTransactionCount({
+          address: d.as.proposer.account,
+          blockTag: 'pending',
+        }),
+      ).toBe(nonce)
+      await d.mine(1)
+    } finally {
+      await test.setAutomine(true)
+    }
+    await tick(fresh())
+    expect(n.sequencer.batches(i)[0]!.status).toBe('posted')
+  }, 60_000)
+
   it('halts on a batch of ours that was posted and reverted while the node was down', async () => {
     const ack = await n.sequencer.submit(
       n.signer.sign(d.keys.alice, { type: 'withdraw', amountQuantums: 5n * USDC }),
@@ -280,15 +320,22 @@ describe('batcher on anvil, L1 surprises', () => {
     const sealed = n.sequencer.sealBatch()!
     await sealed.durable
     // The post lands but the node dies before recording it; then the batch is challenged and reverted.
-    const { header } = await propose(2)
+    const index = sealed.record.batchIndex
+    const { header } = await propose(index)
     await d.as.watcher.challenge(header)
     await d.advance(Number(await d.as.proposer.settlement.read.CHALLENGE_WINDOW()))
+    // Its parent finalizes first (anyone may resolve it), then the challenged batch reverts.
+    const logs = await d.as.watcher.proposedBatches({ fromBlock: d.deployment.deployBlock })
+    const parent = logs.filter((l) => l.header.batchIndex === BigInt(index - 1)).at(-1)!.header
+    if ((await d.as.watcher.settlement.read.finalizedBatchIndex()) < BigInt(index - 1)) {
+      expect((await d.as.watcher.resolve(parent)).outcome).toBe('finalized')
+    }
     expect((await d.as.watcher.resolve(header)).outcome).toBe('reverted')
     await n.reopen()
-    expect(n.sequencer.batches(2)[0]!.status).toBe('sealed')
+    expect(n.sequencer.batches(index)[0]!.status).toBe('sealed')
     expect((await tick(fresh())).posted).toEqual([])
     expect(n.sequencer.halted?.code).toBe(HaltCode.BATCH_REVERTED)
     await n.reopen()
-    expect((await tick(fresh(true))).posted).toEqual([2])
+    expect((await tick(fresh(true))).posted).toEqual([index])
   }, 60_000)
 })

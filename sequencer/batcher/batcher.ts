@@ -374,14 +374,28 @@ export class Batcher {
 
   async #post(batch: StoredBatch): Promise<BatchHeader | null> {
     const started = performance.now()
+    const client = this.#o.client
+    // A proposal sent before (by this run or before a restart) whose fate we never learned: do not send a
+    // second one while it may still land; it would only revert and burn gas.
+    if (batch.txHash !== null) {
+      const state = await client.transactionState(batch.txHash)
+      if (state === 'pending') {
+        this.#log?.info({ batchIndex: batch.batchIndex, tx: batch.txHash }, 'proposal still pending; waiting')
+        return null
+      }
+      // Mined and live: the next tick finds it on L1. Reverted or dropped: send it again.
+      if (state === 'success') return null
+    }
     try {
-      const proposed = await this.#o.client.proposeBatch({
+      const hash = await client.sendProposeBatch({
         prevStateRoot: bytesToHex(batch.prevStateRoot),
         stateRoot: bytesToHex(batch.stateRoot),
         withdrawalsRoot: bytesToHex(batch.withdrawalsRoot),
         inboxConsumed: BigInt(batch.inboxConsumed),
         batchData: batch.data,
       })
+      await this.#o.sequencer.setBatchStatus(batch.batchIndex, 'sealed', hash)
+      const proposed = await client.proposed(hash)
       if (Number(proposed.header.batchIndex) !== batch.batchIndex) {
         // Cannot happen while prev roots chain; a loud log if it ever does.
         this.#log?.fatal(

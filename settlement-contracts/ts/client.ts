@@ -254,22 +254,46 @@ export class SettlementClient {
 
   /** Proposes with PROPOSER_BOND_WEI (read from the contract unless given); returns the stored header. */
   async proposeBatch(params: ProposeBatchParameters, bondWei?: bigint): Promise<ProposedBatch> {
+    return this.proposed(await this.sendProposeBatch(params, bondWei))
+  }
+
+  /** Sends `proposeBatch` without waiting: the hash, to be remembered before `proposed(hash)` waits for it. */
+  async sendProposeBatch(params: ProposeBatchParameters, bondWei?: bigint): Promise<Hash> {
     const value = bondWei ?? (await this.settlement.read.PROPOSER_BOND_WEI())
-    const sent = await this.#sent(
-      await this.settlement.write.proposeBatch(
-        [
-          params.prevStateRoot,
-          params.stateRoot,
-          params.withdrawalsRoot,
-          params.inboxConsumed,
-          hex(params.batchData),
-        ],
-        { value },
-      ),
+    return this.settlement.write.proposeBatch(
+      [
+        params.prevStateRoot,
+        params.stateRoot,
+        params.withdrawalsRoot,
+        params.inboxConsumed,
+        hex(params.batchData),
+      ],
+      { value },
     )
+  }
+
+  /** Waits for a sent `proposeBatch` and returns the header it stored; throws when it reverted. */
+  async proposed(hash: Hash): Promise<ProposedBatch> {
+    const sent = await this.#sent(hash)
     const [log] = parseEventLogs({ abi: settlementAbi, eventName: 'BatchProposed', logs: sent.receipt.logs })
     if (log === undefined) throw new Error(`no BatchProposed in ${sent.hash}`)
     return { ...sent, header: { ...log.args.header }, batchHash: log.args.batchHash }
+  }
+
+  /** Where a sent transaction stands: still pending, mined (successfully or not), or unknown to the node (dropped). */
+  async transactionState(hash: Hash): Promise<'pending' | 'success' | 'reverted' | 'unknown'> {
+    try {
+      const receipt = await this.client.getTransactionReceipt({ hash })
+      return receipt.status === 'success' ? 'success' : 'reverted'
+    } catch {
+      // No receipt: pending, or not known at all.
+    }
+    try {
+      await this.client.getTransaction({ hash })
+      return 'pending'
+    } catch {
+      return 'unknown'
+    }
   }
 
   async challenge(header: BatchHeader, bondWei?: bigint): Promise<SentTransaction> {
