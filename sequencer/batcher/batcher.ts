@@ -10,6 +10,7 @@ import { settlementAbi } from '../../settlement-contracts/ts/generated/abis.ts'
 import { HaltCode } from '../api.ts'
 import type { StoredBatch } from '../log/opLog.ts'
 import type { SequencerMetrics } from '../metrics.ts'
+import { Repeating } from '../repeating.ts'
 import type { Sequencer } from '../sequencer.ts'
 import type { Prover } from './prover.ts'
 
@@ -79,9 +80,7 @@ export class Batcher {
   readonly #warned = new Set<string>()
   #scannedBlock: bigint
   #lastSealAtMs: number
-  #timer: NodeJS.Timeout | null = null
-  #running: Promise<unknown> | null = null
-  #stopped = false
+  readonly #loop: Repeating
   #consecutiveErrors = 0
   /** Our lowest batch index not yet seen finalized. */
   #firstOpen = 1
@@ -101,29 +100,21 @@ export class Batcher {
     this.#log = options.logger
     this.#scannedBlock = options.fromBlock - 1n
     this.#lastSealAtMs = this.#clock()
+    this.#loop = new Repeating({
+      task: () => this.tick(),
+      everyMs: options.pollIntervalMs ?? 1_000,
+      onError: (error) => this.#tickFailed(error),
+    })
   }
 
+  /** Ticks now, then `pollIntervalMs` after each tick ends. */
   start(): void {
-    if (this.#timer !== null) return
-    this.#stopped = false
-    const every = this.#o.pollIntervalMs ?? 1_000
-    const loop = (): void => {
-      if (this.#stopped) return
-      this.#running = this.tick()
-        .catch((error: unknown) => this.#tickFailed(error))
-        .finally(() => {
-          this.#running = null
-          if (!this.#stopped) this.#timer = setTimeout(loop, every)
-        })
-    }
-    this.#timer = setTimeout(loop, 0)
+    this.#loop.start()
   }
 
+  /** Stops the timer and waits for a tick in flight. */
   async stop(): Promise<void> {
-    this.#stopped = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    await this.#running
+    await this.#loop.stop()
   }
 
   /** Our batches from the last finalized one on, as of the last tick. */

@@ -9,6 +9,7 @@ import {
 } from '../../settlement-contracts/ts/client.ts'
 import { IntakeCode, type SubmitResult } from '../api.ts'
 import type { SequencerMetrics } from '../metrics.ts'
+import { Repeating } from '../repeating.ts'
 import type { Sequencer } from '../sequencer.ts'
 
 export interface InboxReaderOptions {
@@ -128,8 +129,7 @@ export class InboxReader {
 
   #fault: InboxReaderError | null = null
   #polling: Promise<{ submitted: number }> | null = null
-  #timer: NodeJS.Timeout | null = null
-  #running = false
+  readonly #loop: Repeating
 
   constructor(options: InboxReaderOptions) {
     const confirmations = options.confirmations ?? 2
@@ -150,6 +150,12 @@ export class InboxReader {
     this.#metrics = options.metrics
     this.#onFault = options.onFault
     this.#scannedTo = options.fromBlock - 1n
+    this.#loop = new Repeating({
+      task: () => this.pollOnce(),
+      everyMs: this.#pollIntervalMs,
+      onError: (error) => this.#logger?.warn({ err: error }, 'inbox poll failed; retrying'),
+      shouldContinue: () => this.#fault === null,
+    })
   }
 
   /** Set once the reader has stopped for good; it then submits nothing. */
@@ -159,16 +165,12 @@ export class InboxReader {
 
   /** Polls now, then `pollIntervalMs` after each poll ends; the timer never keeps the process alive. */
   start(): void {
-    if (this.#running) return
-    this.#running = true
-    this.#schedule(0)
+    this.#loop.start()
   }
 
   /** Stops the timer and waits for a poll in flight. */
   async stop(): Promise<void> {
-    this.#running = false
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
+    await this.#loop.stop()
     await this.#polling?.catch(() => undefined)
   }
 
@@ -181,19 +183,6 @@ export class InboxReader {
     })
     this.#polling = poll
     return poll
-  }
-
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.pollOnce()
-        .catch((error: unknown) => this.#logger?.warn({ err: error }, 'inbox poll failed; retrying'))
-        .finally(() => {
-          if (this.#running && this.#fault === null && this.#timer === null)
-            this.#schedule(this.#pollIntervalMs)
-        })
-    }, delayMs)
-    this.#timer.unref()
   }
 
   async #poll(): Promise<{ submitted: number }> {
@@ -437,8 +426,7 @@ export class InboxReader {
       `index ${index}, sequenced accumulator ${ours ?? 'unknown'}, L1 accumulator ${chain ?? 'absent'}`,
     )
     this.#fault = error
-    this.#running = false
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    // The loop sees the fault and does not schedule another poll.
     this.#logger?.fatal({ code, index, ours, chain }, error.shortMessage)
     this.#onFault?.(error)
   }

@@ -7,6 +7,7 @@ import { domainSeparator, observationDigest } from '../../engine/signing/digest.
 import { MAX_PRICE_TICKS } from '../../engine/units.ts'
 import type { SubmitResult } from '../api.ts'
 import type { SignedOracleUpdate } from '../intake/parseOracleUpdate.ts'
+import { Repeating } from '../repeating.ts'
 import type { Sequencer } from '../sequencer.ts'
 
 export interface SimulatedPricePublisherOptions {
@@ -109,8 +110,7 @@ export class SimulatedPricePublisher {
   readonly #clock: () => number
   readonly #logger: Logger | undefined
   #last: PublishedPrice[] = []
-  #timer: NodeJS.Timeout | null = null
-  #running = false
+  readonly #loop: Repeating
   #publishing: Promise<SubmitResult[]> | null = null
 
   constructor(options: SimulatedPricePublisherOptions) {
@@ -159,6 +159,11 @@ export class SimulatedPricePublisher {
     this.#intervalMs = intervalMs
     this.#clock = options.clock ?? Date.now
     this.#logger = options.logger
+    this.#loop = new Repeating({
+      task: () => this.publishOnce(),
+      everyMs: this.#intervalMs,
+      onError: (error) => this.#logger?.error({ err: error }, 'price publish failed; retrying'),
+    })
   }
 
   /** What the last publish sent, one entry per market. */
@@ -168,16 +173,12 @@ export class SimulatedPricePublisher {
 
   /** Publishes now, then every `intervalMs` after each publish ends; the timer never keeps the process alive. */
   start(): void {
-    if (this.#running) return
-    this.#running = true
-    this.#schedule(0)
+    this.#loop.start()
   }
 
   /** Stops the timer and waits for a publish in flight. */
   async stop(): Promise<void> {
-    this.#running = false
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
+    await this.#loop.stop()
     await this.#publishing?.catch(() => undefined)
   }
 
@@ -188,18 +189,6 @@ export class SimulatedPricePublisher {
     })
     this.#publishing = publishing
     return publishing
-  }
-
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.publishOnce()
-        .catch((error: unknown) => this.#logger?.error({ err: error }, 'price publish failed; retrying'))
-        .finally(() => {
-          if (this.#running && this.#timer === null) this.#schedule(this.#intervalMs)
-        })
-    }, delayMs)
-    this.#timer.unref()
   }
 
   async #publish(): Promise<SubmitResult[]> {
