@@ -157,6 +157,9 @@ export interface InboxItemLog {
 export type SettlementContract = GetContractReturnType<typeof settlementAbi, ChainClient, Address>
 export type TokenContract = GetContractReturnType<typeof mockUSDCAbi, ChainClient, Address>
 
+/** How long a write waits for its receipt before throwing (the transaction may still land). */
+export const RECEIPT_TIMEOUT_MS = 60_000
+
 const hex = (x: Uint8Array | Hex): Hex => (typeof x === 'string' ? x : toHex(x))
 
 /** Every custom error a Settlement call can bubble up: its own, the verifier's and the token's. */
@@ -210,7 +213,9 @@ export class SettlementClient {
   }
 
   async #sent(hash: Hash): Promise<SentTransaction> {
-    const receipt = await this.client.waitForTransactionReceipt({ hash })
+    // Bounded, so a caller stopping (a node on SIGTERM) is never held for viem's 180 s default; a sender
+    // that must know the outcome keeps the hash and asks again (`transactionState`).
+    const receipt = await this.client.waitForTransactionReceipt({ hash, timeout: RECEIPT_TIMEOUT_MS })
     if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`)
     return { hash, receipt, gasUsed: receipt.gasUsed }
   }
