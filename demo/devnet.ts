@@ -10,7 +10,7 @@
  * Usage: npm start [-- --dir .devnet --seed 1 --exit-after-finalized N --real-time]
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -45,8 +45,17 @@ if (
   process.exit(64)
 }
 const dir = resolve(values.dir)
+// The devnet starts from scratch each time, but it only ever deletes a directory it made itself.
+const MARKER = '.sce-devnet'
+if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) {
+  console.error(
+    `${dir} exists and was not made by the devnet; choose another --dir (it is emptied on every start)`,
+  )
+  process.exit(64)
+}
 rmSync(dir, { recursive: true, force: true })
 mkdirSync(dir, { recursive: true })
+writeFileSync(join(dir, MARKER), 'made by npm start (demo/devnet.ts); emptied on every start\n')
 
 const USDC = 1_000_000n
 const WINDOWS = {
