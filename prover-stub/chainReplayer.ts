@@ -293,7 +293,11 @@ export class ChainReplayer {
         withdrawalsRoot: header.withdrawalsRoot,
         inboxConsumed: header.inboxConsumed,
       },
-      this.#inbox.slice(engine.state.inboxConsumed),
+      // Only what this batch may consume: copying the whole rest of the inbox per batch is quadratic.
+      this.#inbox.slice(
+        engine.state.inboxConsumed,
+        Math.max(engine.state.inboxConsumed, Number(header.inboxConsumed)),
+      ),
     )
     if (!replayed.ok) {
       const rootsKnown =

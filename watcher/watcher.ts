@@ -447,7 +447,11 @@ export class Watcher {
     }
     this.#reportGriefing()
     if (this.#challenger !== null && this.#halted === null && !frozen) await this.#act(report)
-    else if (this.#challenger !== null) await this.#claimCredit(report)
+    else if (this.#challenger !== null) {
+      // Halted or frozen: no new challenge, but the ones already opened still resolve or refund their bond.
+      await this.#followDisputes(report, (await this.settlement.client.getBlock()).timestamp)
+      await this.#claimCredit(report)
+    }
     report.lastVerifiedBatch = this.replayer.batchIndex
     this.metrics.lastVerifiedBatch(this.replayer.batchIndex)
     this.metrics.headDistance(
@@ -720,7 +724,29 @@ export class Watcher {
       }
       for (let j = k; j < k + prefetch; j++) fetchAt(j)
       if (preparedTo === k) {
-        ahead.push(this.replayer.prepare(p, await fetchAt(k)!))
+        let data: Uint8Array
+        try {
+          data = await fetchAt(k)!
+        } catch (error) {
+          if (!isUnreadable(error)) throw error
+          const verdict: Verdict = {
+            batchIndex: p.batchIndex,
+            epoch: p.epoch,
+            batchHash: p.batchHash,
+            ok: false,
+            fault: VerdictFault.DATA_UNAVAILABLE,
+            detail: `its data cannot be read from L1: ${(error as Error).message}`,
+            ops: 0,
+            ms: 0,
+            stateRoot: this.replayer.stateRoot,
+          }
+          this.#record(report, verdict)
+          this.#wrong = { proposal: p, verdict }
+          ahead.length = 0
+          this.replayer.discardPrepared()
+          continue
+        }
+        ahead.push(this.replayer.prepare(p, data))
         preparedTo++
       }
       while (preparedTo <= k + PREPARE_AHEAD && arrived.has(preparedTo)) {
@@ -1017,4 +1043,16 @@ function formatDuration(seconds: number): string {
   if (seconds < 90) return `${Math.ceil(seconds)} s` // ceil: never promise less than is left
   if (seconds < 5400) return `${Math.ceil(seconds / 60)} min`
   return `${(seconds / 3600).toFixed(1)} h`
+}
+
+/**
+ * A batch's data that will never be readable, as opposed to an RPC failure worth retrying: the proposal
+ * was not a direct `proposeBatch` call, or its calldata does not hash to the header's `dataHash`.
+ */
+function isUnreadable(error: unknown): boolean {
+  if (error instanceof WatcherError) return error.code === WatcherErrorCode.L1_DATA_MISSING
+  if (!(error instanceof Error)) return false
+  return (
+    /is not a proposeBatch call/.test(error.message) || error.name === 'AbiFunctionSignatureNotFoundError'
+  )
 }

@@ -4,7 +4,7 @@ import { CodecError } from '../codec/codecError.ts'
 import { decodeBatch } from '../codec/decodeBatch.ts'
 import type { Engine } from '../engine.ts'
 import type { SignedEntry } from '../ops.ts'
-import { EngineInvariantError, RejectCode } from '../rejections.ts'
+import { RejectCode } from '../rejections.ts'
 import { domainSeparator, observationDigest, userOpDigest } from '../signing/digest.ts'
 import type { SealedBatch } from './sealBatch.ts'
 
@@ -222,12 +222,9 @@ export function replayDecodedBatch(
     try {
       outcome = engine.apply(op, { seq: entry.seq, timestampMs: entry.timestampMs })
     } catch (error) {
-      if (!(error instanceof EngineInvariantError)) throw error
-      return fault(
-        BatchFault.ENGINE_INVARIANT,
-        `entry seq ${entry.seq} (${op.type}): ${error.message}`,
-        entry.seq,
-      )
+      // Any throw is the batch's fault: an entry the engine cannot apply cannot be proven either.
+      const message = error instanceof Error ? error.message : String(error)
+      return fault(BatchFault.ENGINE_INVARIANT, `entry seq ${entry.seq} (${op.type}): ${message}`, entry.seq)
     }
     if (!outcome.result.ok && rejections.length < MAX_REPORTED_REJECTIONS) {
       rejections.push({
@@ -252,8 +249,9 @@ export function replayDecodedBatch(
   try {
     sealed = engine.sealBatch(claimed.batchIndex)
   } catch (error) {
-    if (!(error instanceof EngineInvariantError)) throw error
-    return fault(BatchFault.ENGINE_INVARIANT, `at the seal: ${error.message}`, null)
+    // Any throw is the batch's fault: an entry the engine cannot apply cannot be proven either.
+    const message = error instanceof Error ? error.message : String(error)
+    return fault(BatchFault.ENGINE_INVARIANT, `at the seal: ${message}`, null)
   }
   const stateRoot = bytesToHex(sealed.stateRoot)
   if (stateRoot !== claimed.stateRoot.toLowerCase()) {

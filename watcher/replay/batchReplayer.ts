@@ -24,6 +24,12 @@ export const VerdictFault = {
   PREV_STATE_ROOT_MISMATCH: 'PREV_STATE_ROOT_MISMATCH',
   /** An earlier live batch is WRONG and this one builds on it: not replayed, reverted with it. */
   PARENT_WRONG: 'PARENT_WRONG',
+  /**
+   * The data behind the header's `dataHash` cannot be read from L1 (the proposal was not a direct
+   * `proposeBatch` transaction, or its calldata does not hash to `dataHash`): nobody can replay it, so
+   * nobody can prove it, and it must be challenged.
+   */
+  DATA_UNAVAILABLE: 'DATA_UNAVAILABLE',
 } as const
 export type VerdictFault = (typeof VerdictFault)[keyof typeof VerdictFault]
 
