@@ -15,6 +15,9 @@ import type { BatchHeader, ProposedBatchLog, SettlementClient } from '../settlem
 import { ProverCode, type ProverRefusal, refusal } from './proverCode.ts'
 import { encodePublicValues, type PublicValuesDomain } from './publicValues.ts'
 
+/** Largest block range per log query. */
+const MAX_LOG_RANGE = 2_000n
+
 export interface ChainReplayerOptions {
   /** Reads L1 only; its account never signs anything. */
   client: SettlementClient
@@ -384,10 +387,20 @@ export class ChainReplayer {
     return proposal
   }
 
-  /** Reads new BatchProposed and InboxItemAppended events up to `blockNumber`. */
+  /**
+   * Reads new BatchProposed and InboxItemAppended events up to `blockNumber`, in ranges of at most
+   * MAX_LOG_RANGE blocks (providers refuse larger log queries).
+   */
   async #scan(blockNumber: bigint): Promise<void> {
-    if (blockNumber <= this.#scannedTo) return
-    const range = { fromBlock: this.#scannedTo + 1n, toBlock: blockNumber }
+    while (this.#scannedTo < blockNumber) {
+      const fromBlock = this.#scannedTo + 1n
+      const last = fromBlock + MAX_LOG_RANGE - 1n
+      await this.#scanRange(fromBlock, last < blockNumber ? last : blockNumber)
+    }
+  }
+
+  async #scanRange(fromBlock: bigint, toBlock: bigint): Promise<void> {
+    const range = { fromBlock, toBlock }
     const [proposals, items] = await Promise.all([
       this.client.proposedBatches(range),
       this.client.inboxItems(range),
@@ -410,7 +423,7 @@ export class ChainReplayer {
     }
     for (const proposal of proposals) this.#proposals.set(proposal.batchHash.toLowerCase() as Hex, proposal)
     this.#inbox.push(...records)
-    this.#scannedTo = blockNumber
+    this.#scannedTo = toBlock
   }
 
   /** The posted bytes of `batch`, or why they cannot be had. */
