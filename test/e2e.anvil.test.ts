@@ -13,6 +13,7 @@ import { INSURANCE_FUND_ACCOUNT_ID } from '../engine/state/engineState.ts'
 import type { SequencedOp } from '../sequencer/api.ts'
 import { HttpProver } from '../sequencer/batcher/prover.ts'
 import { MARK_TICKS } from '../sequencer/testing/sequencerHarness.ts'
+import type { TestKey } from '../sequencer/testing/testKeys.ts'
 import { revertErrorName } from '../settlement-contracts/ts/client.ts'
 import { Watcher } from '../watcher/watcher.ts'
 import { type Devnet, ManualBatcher, type Role, startDevnet, USDC, USERS } from './support/devnet.ts'
@@ -75,6 +76,24 @@ async function prices(s: Stack, ticks: readonly number[] = MARK_TICKS): Promise<
   }
 }
 
+/** `seller` rests an ask and `buyer` takes all of it with an IOC buy: one trade of `sizeLots` at `priceTicks`. */
+async function cross(
+  s: Stack,
+  seller: TestKey,
+  buyer: TestKey,
+  priceTicks: number,
+  sizeLots: number,
+): Promise<void> {
+  await accepted(
+    s.node.sequencer.submit(s.node.signer.place(seller, { side: Side.Sell, priceTicks, sizeLots })),
+  )
+  await accepted(
+    s.node.sequencer.submit(
+      s.node.signer.place(buyer, { side: Side.Buy, priceTicks, sizeLots, tif: TimeInForce.IOC }),
+    ),
+  )
+}
+
 /** Claims every withdrawal of every finalized batch of ours on L1, as the account paid. */
 async function claimAll(d: Devnet, s: Stack): Promise<bigint> {
   let paid = 0n
@@ -129,16 +148,7 @@ describe('end to end on anvil', () => {
 
     // Bob goes long 6,000 lots (36,000 USDC) on 1,000 USDC: near the 2% initial margin of BTC-PERP.
     const p = MARK_TICKS[0]
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(alice, { side: Side.Sell, priceTicks: p, sizeLots: 6_000 }),
-      ),
-    )
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(bob, { side: Side.Buy, priceTicks: p, sizeLots: 6_000, tif: TimeInForce.IOC }),
-      ),
-    )
+    await cross(s, alice, bob, p, 6_000)
     await accepted(
       s.node.sequencer.submit(
         s.node.signer.place(carol, { side: Side.Buy, priceTicks: p - 12_500, sizeLots: 8_000 }),
@@ -209,21 +219,7 @@ describe('end to end on anvil', () => {
 
     // Batch 2 is sealed by the honest node; before it posts, the proposer key posts the same data with a
     // root in which Bob holds 1,000,000 USDC more than anyone deposited.
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(alice, { side: Side.Sell, priceTicks: MARK_TICKS[0], sizeLots: 20 }),
-      ),
-    )
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(bob, {
-          side: Side.Buy,
-          priceTicks: MARK_TICKS[0],
-          sizeLots: 20,
-          tif: TimeInForce.IOC,
-        }),
-      ),
-    )
+    await cross(s, alice, bob, MARK_TICKS[0], 20)
     const honest = s.node.sequencer.sealBatch()!
     await honest.durable
     const liar = await replayFinalized(d, d.as.bystander)
@@ -303,21 +299,7 @@ describe('end to end on anvil', () => {
     await d.as.bob.deposit(2_000n * USDC, d.address('bob'))
     await s.step()
     await prices(s)
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(d.keys.alice, { side: Side.Sell, priceTicks: MARK_TICKS[0], sizeLots: 50 }),
-      ),
-    )
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(d.keys.bob, {
-          side: Side.Buy,
-          priceTicks: MARK_TICKS[0],
-          sizeLots: 50,
-          tif: TimeInForce.IOC,
-        }),
-      ),
-    )
+    await cross(s, d.keys.alice, d.keys.bob, MARK_TICKS[0], 50)
     expect((await s.step({ seal: true })).posted).toEqual([1])
     const header = s.batcher.tracked()[0]!.header!
     const settlement = d.as.bystander.settlement
@@ -420,21 +402,7 @@ describe('end to end on anvil', () => {
     await d.as.carol.deposit(2_000n * USDC, d.address('carol'))
     await s.step()
     await prices(s)
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(alice, { side: Side.Sell, priceTicks: MARK_TICKS[0], sizeLots: 100 }),
-      ),
-    )
-    await accepted(
-      s.node.sequencer.submit(
-        s.node.signer.place(bob, {
-          side: Side.Buy,
-          priceTicks: MARK_TICKS[0],
-          sizeLots: 100,
-          tif: TimeInForce.IOC,
-        }),
-      ),
-    )
+    await cross(s, alice, bob, MARK_TICKS[0], 100)
     await accepted(
       s.node.sequencer.submit(s.node.signer.sign(alice, { type: 'withdraw', amountQuantums: 400n * USDC })),
     )
