@@ -9,6 +9,7 @@ import {
   stringToHex,
   toHex,
 } from 'viem'
+import { packBatchData } from '../engine/codec/batchEnvelope.ts'
 import { encodeBatch } from '../engine/codec/encodeBatch.ts'
 import { withdrawalProof } from '../engine/commitment/withdrawalsTree.ts'
 import { Engine } from '../engine/engine.ts'
@@ -25,7 +26,13 @@ import { engineConfigHash } from '../engine/state/globalsDigest.ts'
 import { BTC_PERP, ORACLE_SIGNERS, testConfig } from '../engine/testing/testConfig.ts'
 import { type Anvil, startAnvil } from '../settlement-contracts/ts/anvil.ts'
 import { signAttestation } from '../settlement-contracts/ts/attestation.ts'
-import { type ChainClient, connect, type SettlementClient } from '../settlement-contracts/ts/client.ts'
+import { blobCountFor, PAYLOAD_BYTES_PER_BLOB } from '../settlement-contracts/ts/blobs.ts'
+import {
+  type ChainClient,
+  connect,
+  type DataMode,
+  type SettlementClient,
+} from '../settlement-contracts/ts/client.ts'
 import { deploySettlement } from '../settlement-contracts/ts/deploy.ts'
 import { generateWorkload, mulberry32, type WorkloadOp } from './workload.ts'
 
@@ -34,11 +41,15 @@ import { generateWorkload, mulberry32, type WorkloadOp } from './workload.ts'
  * included) on a fresh anvil with the Prague rules the contracts are compiled for (EIP-7623 calldata
  * floor included). Roots, withdrawal proofs and account proofs come from the engine.
  *
- * l1_gas_per_trade: a batch of BATCH_ENTRIES entries of the bench/workload.ts mix (70% passive limit
- * orders, 20% cancels, 10% marketable orders) over ACCOUNTS accounts, after a warm-up that brings the
- * book to its steady size, encoded with the engine codec, with 65-byte signatures; its fills are
- * counted by replaying it through Engine.apply. Peer in the same run: the same entries posted as
- * Solidity abi.encode, the layout a contract-first design would use.
+ * l1_gas_per_trade: a batch of BATCH_ENTRIES entries (the node's default batch.maxOps) of the
+ * bench/workload.ts mix (70% passive limit orders, 20% cancels, 10% marketable orders) over ACCOUNTS
+ * accounts, after a warm-up that brings the book to its steady size, encoded with the engine codec, with
+ * 65-byte signatures, packed as the sequencer packs it and posted as the batcher posts it by default: in
+ * EIP-4844 blobs through proposeBatchBlobs. Its L1 gas is the receipt's execution gas plus its blob gas,
+ * counted one for one although blob gas has its own, separate fee market; both parts print on their own.
+ * Its fills are counted by replaying it through Engine.apply. Peers in the same run: the same batch as
+ * calldata (proposeBatch), and the same entries as Solidity abi.encode calldata, the layout a
+ * contract-first design would use.
  */
 
 const QUICK = process.env.BENCH_QUICK === '1'
@@ -279,20 +290,33 @@ async function setUp(hardfork = 'prague'): Promise<Chain> {
   }
 }
 
-/** Proposes `data` on top of the latest root, with a made-up new root: the contract only hashes the data. */
+/**
+ * Proposes `data` on top of the latest root, with a made-up new root: the contract only hashes the data
+ * (or the blobs' versioned hashes). Returns the execution gas.
+ */
 async function proposeGas(chain: Chain, data: Uint8Array | Hex, salt: number): Promise<bigint> {
+  return (await proposeGasParts(chain, data, salt, 'calldata')).executionGas
+}
+
+async function proposeGasParts(
+  chain: Chain,
+  data: Uint8Array | Hex,
+  salt: number,
+  dataMode: DataMode,
+): Promise<{ executionGas: bigint; blobGas: bigint }> {
   const s = chain.proposer.settlement
-  const { gasUsed } = await chain.proposer.proposeBatch(
+  const { gasUsed, receipt } = await chain.proposer.proposeBatch(
     {
       prevStateRoot: await s.read.latestStateRoot(),
       stateRoot: keccak256(stringToHex(`root ${salt}`)),
       withdrawalsRoot: keccak256(stringToHex(`withdrawals ${salt}`)),
       inboxConsumed: await s.read.proposedInboxConsumed(),
       batchData: data,
+      dataMode,
     },
     BONDS.proposerWei,
   )
-  return gasUsed
+  return { executionGas: gasUsed, blobGas: receipt.blobGasUsed ?? 0n }
 }
 
 export async function run(): Promise<void> {
@@ -303,11 +327,11 @@ export async function run(): Promise<void> {
   } finally {
     await chain.anvil.stop()
   }
-  // The same batch before EIP-7623 (Cancun rules): how much of the figure is the calldata floor.
+  // The same batch as calldata before EIP-7623 (Cancun rules): how much of that is the calldata floor.
   const cancun = await setUp('cancun')
   try {
     const gas = await proposeGas(cancun, encodeBatch({ version: 1, entries: flow.entries }), 0)
-    console.log(`BENCH l1_gas_per_trade_cancun_rules ${Math.round(Number(gas) / flow.fills)} gas`)
+    console.log(`BENCH l1_gas_per_trade_calldata_cancun_rules ${Math.round(Number(gas) / flow.fills)} gas`)
   } finally {
     await cancun.anvil.stop()
   }
@@ -387,8 +411,8 @@ async function measure(chain: Chain, flow: FlowBatch): Promise<void> {
 
   // Proposals: an empty batch, then the workload batch at two sizes for the slope.
   const base: bigint[] = []
-  for (let r = 0; r < RUNS; r++)
-    base.push(await proposeGas(chain, encodeBatch({ version: 1, entries: [] }), r))
+  const empty = encodeBatch({ version: 1, entries: [] })
+  for (let r = 0; r < RUNS; r++) base.push(await proposeGas(chain, empty, r))
   console.log(`BENCH gas_propose_base ${median(base)} gas`)
 
   const small = encodeBatch({ version: 1, entries: flow.entries.slice(0, SMALL_BATCH_ENTRIES) })
@@ -412,10 +436,33 @@ async function measure(chain: Chain, flow: FlowBatch): Promise<void> {
     `# batch of ${flow.entries.length} entries: ${full.length} bytes (${nonZero} non-zero), ${flow.fills} fills, ` +
       `${flow.rejected} rejected; calldata ${standard} gas at 4/16, ${standard * 2.5} at the EIP-7623 floor`,
   )
-  const perTrade = Number(median(fullGas)) / flow.fills
+
+  // As the batcher posts it: packed (raw or deflate, whichever is smaller), in blobs.
+  const packed = packBatchData(full)
+  const blobExecution: bigint[] = []
+  const blobGas: bigint[] = []
+  const blobBase: bigint[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const parts = await proposeGasParts(chain, packed, 400 + r, 'blobs')
+    blobExecution.push(parts.executionGas)
+    blobGas.push(parts.blobGas)
+    blobBase.push((await proposeGasParts(chain, packBatchData(empty), 500 + r, 'blobs')).executionGas)
+  }
+  console.log(`BENCH gas_propose_blobs_base ${median(blobBase)} gas`)
+  console.log(
+    `# posted: ${packed.length} bytes packed in ${blobCountFor(packed.length)} blob(s) of ${PAYLOAD_BYTES_PER_BLOB} payload bytes`,
+  )
+  const executionPerTrade = Number(median(blobExecution)) / flow.fills
+  const blobPerTrade = Number(median(blobGas)) / flow.fills
+  const perTrade = executionPerTrade + blobPerTrade
+  const calldataPerTrade = Number(median(fullGas)) / flow.fills
   const peerPerTrade = Number(median(peerGas)) / flow.fills
   console.log(`BENCH l1_gas_per_trade ${Math.round(perTrade)} gas`)
+  console.log(`BENCH l1_execution_gas_per_trade ${Math.round(executionPerTrade)} gas`)
+  console.log(`BENCH l1_blob_gas_per_trade ${Math.round(blobPerTrade)} gas`)
+  console.log(`BENCH l1_gas_per_trade_calldata ${Math.round(calldataPerTrade)} gas`)
   console.log(`BENCH l1_gas_per_trade_abi_encode ${Math.round(peerPerTrade)} gas`)
+  console.log(`RATIO l1_gas_per_trade_vs_calldata ${(perTrade / calldataPerTrade).toFixed(2)}`)
   console.log(`RATIO l1_gas_per_trade_vs_abi_encode ${(perTrade / peerPerTrade).toFixed(2)}`)
   // Loopring's published figure (about 450 gas per trade) is not measured here; see docs/contracts.md.
   console.log(`RATIO l1_gas_per_trade_vs_loopring_published_450 ${(perTrade / 450).toFixed(2)}`)

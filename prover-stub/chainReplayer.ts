@@ -1,4 +1,4 @@
-import { BaseError, bytesToHex, type Hex, keccak256 } from 'viem'
+import { BaseError, bytesToHex, type Hex } from 'viem'
 import {
   attachSigners,
   BatchFault,
@@ -429,20 +429,12 @@ export class ChainReplayer {
   /** The posted bytes of `batch`, or why they cannot be had. */
   async #postedData(batch: ProposedBatchLog): Promise<Uint8Array | string> {
     const { header, transactionHash } = batch
-    let data: Uint8Array
     try {
-      data = await this.client.batchData(transactionHash)
+      return await this.client.batchData(batch)
     } catch (error) {
       const message = error instanceof BaseError ? error.shortMessage : (error as Error).message
       return `cannot read batch ${header.batchIndex}'s data from transaction ${transactionHash}: ${message}`
     }
-    if (keccak256(data) !== header.dataHash.toLowerCase()) {
-      return (
-        `batch ${header.batchIndex}'s data read from transaction ${transactionHash} does not hash to the ` +
-        `header's dataHash ${header.dataHash}: the proposal was not a direct proposeBatch call`
-      )
-    }
-    return data
   }
 }
 

@@ -19,7 +19,20 @@ describe('parseCliArgs', () => {
       logLevel: 'info',
       engineConfigFile: 'e.json',
       privateKey: KEY,
+      beaconUrl: null,
     })
+    expect(
+      parseCliArgs([
+        'attester',
+        ...CHAIN,
+        '--engine-config',
+        'e.json',
+        '--key',
+        KEY,
+        '--beacon',
+        'http://127.0.0.1:5052',
+      ]),
+    ).toMatchObject({ beaconUrl: 'http://127.0.0.1:5052' })
   })
 
   it('parses a coordinator with repeated --attester-url', () => {

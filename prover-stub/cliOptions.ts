@@ -5,9 +5,12 @@ import { z } from 'zod'
 export const USAGE = `SCE prover-stub: k-of-n replay attesters behind AttestationVerifier (see prover-stub/README.md).
 
   npm run prover -- attester --rpc <url> --settlement <address> --engine-config <file>
-                             [--key <hex>] [--port <n>] [--host <ip>] [--from-block <n>] [--log-level <level>]
+                             [--key <hex>] [--beacon <url>] [--port <n>] [--host <ip>] [--from-block <n>]
+                             [--log-level <level>]
       Replays batches from L1 and signs the ones that are right. The key comes from --key or, better,
-      the SCE_ATTESTER_KEY environment variable (a flag shows up in the process list).
+      the SCE_ATTESTER_KEY environment variable (a flag shows up in the process list). --beacon is the
+      beacon node API where batches posted in EIP-4844 blobs are read (default: the RPC node's own blob
+      methods, which only anvil has).
 
   npm run prover -- coordinator --rpc <url> --settlement <address> --attester-url <url> [--attester-url <url> ...]
                                 [--threshold <k>] [--engine-config <file>] [--port <n>] [--host <ip>]
@@ -32,7 +35,7 @@ interface Common {
 
 export type CliCommand =
   | { command: 'help' }
-  | (Common & { command: 'attester'; engineConfigFile: string; privateKey: Hex })
+  | (Common & { command: 'attester'; engineConfigFile: string; privateKey: Hex; beaconUrl: string | null })
   | (Common & {
       command: 'coordinator'
       attesterUrls: string[]
@@ -68,6 +71,7 @@ const attesterSchema = z.strictObject({
     .string()
     .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key')
     .transform((s) => (s.startsWith('0x') ? s.toLowerCase() : `0x${s.toLowerCase()}`) as Hex),
+  beacon: url.optional(),
 })
 const coordinatorSchema = z.strictObject({
   ...common,
@@ -96,6 +100,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         settlement: { type: 'string' },
         'engine-config': { type: 'string' },
         key: { type: 'string' },
+        beacon: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         'from-block': { type: 'string' },
@@ -125,6 +130,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       logLevel: o['log-level'],
       engineConfigFile: o['engine-config'],
       privateKey: o.key,
+      beaconUrl: o.beacon ?? null,
     }
   }
   const parsed = coordinatorSchema.safeParse(values)

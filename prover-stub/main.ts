@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino'
 import { type Account, type Address, createPublicClient, http, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { EngineConfig } from '../engine/config.ts'
+import { beaconBlobSource } from '../settlement-contracts/ts/blobSource.ts'
 import { connect, SettlementClient } from '../settlement-contracts/ts/client.ts'
 import { settlementAbi } from '../settlement-contracts/ts/generated/abis.ts'
 import { checkGenesisOnChain, GenesisError, parseEngineConfig } from '../settlement-contracts/ts/genesis.ts'
@@ -53,12 +54,18 @@ async function settlementClient(
   rpcUrl: string,
   settlement: Address,
   account: Account,
+  beaconUrl: string | null = null,
 ): Promise<SettlementClient> {
   try {
     const rpc = createPublicClient({ transport: http(rpcUrl) })
     const chainId = await rpc.getChainId()
     const token = await rpc.readContract({ address: settlement, abi: settlementAbi, functionName: 'TOKEN' })
-    return new SettlementClient(connect({ rpcUrl, account, chainId }), { settlement, token })
+    const client = connect({ rpcUrl, account, chainId })
+    return new SettlementClient(
+      client,
+      { settlement, token },
+      beaconUrl === null ? {} : { blobSource: beaconBlobSource(beaconUrl, client) },
+    )
   } catch (error) {
     fail(ExitCode.UNAVAILABLE, error, `cannot read the settlement at ${settlement} through ${rpcUrl}`)
   }
@@ -86,7 +93,12 @@ async function checkGenesis(client: SettlementClient, config: EngineConfig): Pro
 
 async function runAttester(cli: Extract<CliCommand, { command: 'attester' }>): Promise<ProverServer> {
   const config = readEngineConfig(cli.engineConfigFile)
-  const client = await settlementClient(cli.rpcUrl, cli.settlement, privateKeyToAccount(cli.privateKey))
+  const client = await settlementClient(
+    cli.rpcUrl,
+    cli.settlement,
+    privateKeyToAccount(cli.privateKey),
+    cli.beaconUrl,
+  )
   await checkGenesis(client, config)
   const replayer = new ChainReplayer({ client, config, fromBlock: cli.fromBlock })
   const attester = new Attester({ replayer, privateKey: cli.privateKey })

@@ -239,7 +239,10 @@ describe('settlement on anvil', () => {
     expect(batch1.sealed.withdrawals).toHaveLength(1)
 
     // A watcher reads the batch back from calldata and replays it to the same root.
-    const posted = await as.watcher.batchData(batch1.proposed.hash)
+    const posted = await as.watcher.batchData({
+      transactionHash: batch1.proposed.hash,
+      header: batch1.proposed.header,
+    })
     expect(toHex(posted)).toBe(toHex(batch1.batchData))
     const replica = Engine.create(engine.state.config)
     const domain = domainSeparator(chainId, settlementAddress)

@@ -10,6 +10,7 @@ import { encodeBatch } from '../engine/codec/encodeBatch.ts'
 import type { SignedEntry, UserOp } from '../engine/ops.ts'
 import { userOpDigest } from '../engine/signing/digest.ts'
 import { limitOrder } from '../sequencer/testing/sequencerHarness.ts'
+import { BYTES_PER_BLOB, blobDataHashOf, toBlobs } from '../settlement-contracts/ts/blobs.ts'
 import type { ProposeBatchParameters } from '../settlement-contracts/ts/client.ts'
 import { findDeployBlock } from '../watcher/findDeployBlock.ts'
 import { VerdictFault } from '../watcher/replay/batchReplayer.ts'
@@ -240,7 +241,7 @@ describe('watcher on anvil', () => {
     expect(rolled.verdicts).toEqual([])
     expect(watcher.replayer.batchIndex).toBe(3)
 
-    const data = await devnet.as.bystander.batchData(logs.find((p) => p.batchHash === four)!.transactionHash)
+    const data = await devnet.as.bystander.batchData(logs.find((p) => p.batchHash === four)!)
     await repropose({
       prevStateRoot: header.prevStateRoot,
       stateRoot: header.stateRoot,
@@ -310,6 +311,21 @@ describe('watcher on anvil', () => {
     expect(metrics).toMatch(/sce_watcher_challenges_opened_total 4/)
     expect(metrics).toMatch(/sce_watcher_challenges_won_total 4/)
     expect(metrics).toMatch(/sce_watcher_batches_verified_total\{verdict="ok"\} \d+/)
+  })
+
+  it('challenges blobs that are not a canonical payload, and verifies the batch re-posted in blobs', async () => {
+    await trade(600_650)
+    const honest = await proposeWrong((h) => {
+      const blobs = toBlobs(h.batchData as Uint8Array)
+      blobs[0]![BYTES_PER_BLOB - 1] = 1 // padding after the payload: committed on chain, decodes to nothing
+      return { ...h, rawBlobs: blobs }
+    })
+    await expectChallengedAndReverted(VerdictFault.DATA_UNAVAILABLE, /BLOB_MALFORMED: .*non-zero padding/)
+    const again = await repropose({ ...honest, dataMode: 'blobs' })
+    expect((await devnet.as.bystander.client.getTransaction({ hash: again.hash })).type).toBe('eip4844')
+    expect(again.header.dataHash).toBe(await blobDataHashOf(honest.batchData as Uint8Array))
+    expect((await watcher.pollOnce()).verdicts.map((v) => v.ok)).toEqual([true])
+    expect(watcher.replayer.stateRoot).toBe(root())
   })
 
   it('resumes from its checkpoint after a restart, and a fresh watcher replays from genesis to the same root', async () => {

@@ -88,6 +88,7 @@ try {
   }
   watcher = await Watcher.open({
     rpcUrl: args.rpc,
+    ...(args.beacon === null ? {} : { beaconUrl: args.beacon }),
     settlement: args.settlement,
     config,
     dataDir: args.dataDir,

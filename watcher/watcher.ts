@@ -2,10 +2,11 @@ import { type Logger, pino } from 'pino'
 import type { Registry } from 'prom-client'
 import { type Account, type Address, bytesToHex, formatEther, type Hex, zeroAddress } from 'viem'
 import type { InboxRecord } from '../engine/batch/replayBatch.ts'
-import { keccak256 } from '../engine/commitment/keccak256.ts'
 import type { EngineConfig } from '../engine/config.ts'
 import { engineConfigHash } from '../engine/state/globalsDigest.ts'
+import { beaconBlobSource } from '../settlement-contracts/ts/blobSource.ts'
 import {
+  BatchDataError,
   type ChainClient,
   connect,
   InboxKind,
@@ -29,6 +30,8 @@ import { createWatcherMetrics, type WatcherMetrics } from './watcherMetrics.ts'
 
 export interface WatcherOptions {
   rpcUrl: string
+  /** Beacon node API for blob-posted batch data; default: the RPC node's own blob methods (anvil's). */
+  beaconUrl?: string
   /** The Settlement contract to follow. */
   settlement: Address
   /** The engine configuration the contract committed to (checked against CONFIG_HASH and GENESIS_STATE_ROOT). */
@@ -130,6 +133,7 @@ export async function connectSettlement(params: {
   settlement: Address
   chainId: bigint
   account?: Account
+  beaconUrl?: string
 }): Promise<SettlementClient> {
   const client: ChainClient = connect({
     rpcUrl: params.rpcUrl,
@@ -141,7 +145,11 @@ export async function connectSettlement(params: {
     abi: settlementAbi,
     functionName: 'TOKEN',
   })
-  return new SettlementClient(client, { settlement: params.settlement, token })
+  return new SettlementClient(
+    client,
+    { settlement: params.settlement, token },
+    params.beaconUrl === undefined ? {} : { blobSource: beaconBlobSource(params.beaconUrl, client) },
+  )
 }
 
 /** One line per verdict: what an operator reads while the watcher syncs. */
@@ -226,6 +234,7 @@ export class Watcher {
       settlement: options.settlement,
       chainId: options.config.chainId,
       ...(options.challenger === undefined ? {} : { account: options.challenger }),
+      ...(options.beaconUrl === undefined ? {} : { beaconUrl: options.beaconUrl }),
     })
     await checkGenesisOnChain(settlement, options.config)
     const [challengeSeconds, proveSeconds, challengerBondWei] = await Promise.all([
@@ -665,17 +674,7 @@ export class Watcher {
       if (p === undefined) return undefined
       let f = fetches.get(k)
       if (f === undefined) {
-        f = this.settlement.batchData(p.transactionHash).then((data) => {
-          // The contract hashed what it was given; anything else in this transaction is not the batch.
-          if (bytesToHex(keccak256(data)) !== p.header.dataHash.toLowerCase()) {
-            throw new WatcherError(
-              WatcherErrorCode.L1_DATA_MISSING,
-              `the calldata of ${p.transactionHash} does not hash to batch ${p.batchIndex}'s dataHash ${p.header.dataHash}: ` +
-                'the watcher reads batch data only from direct proposeBatch transactions',
-            )
-          }
-          return data
-        })
+        f = this.settlement.batchData(p)
         f.then(
           (data) => arrived.set(k, data),
           () => {},
@@ -1046,13 +1045,10 @@ function formatDuration(seconds: number): string {
 }
 
 /**
- * A batch's data that will never be readable, as opposed to an RPC failure worth retrying: the proposal
- * was not a direct `proposeBatch` call, or its calldata does not hash to the header's `dataHash`.
+ * A batch's data that will never be readable, as opposed to an RPC or blob-source failure worth retrying:
+ * the proposal was not a direct `proposeBatch`/`proposeBatchBlobs` call, its data does not hash to the
+ * header's `dataHash`, or its blobs are not a canonical payload (client.ts `BatchDataError`).
  */
 function isUnreadable(error: unknown): boolean {
-  if (error instanceof WatcherError) return error.code === WatcherErrorCode.L1_DATA_MISSING
-  if (!(error instanceof Error)) return false
-  return (
-    /is not a proposeBatch call/.test(error.message) || error.name === 'AbiFunctionSignatureNotFoundError'
-  )
+  return error instanceof BatchDataError
 }

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino'
 import { bytesToHex, type Hex } from 'viem'
+import { blobDataHashOf, MAX_BLOB_DATA_BYTES } from '../../settlement-contracts/ts/blobs.ts'
 import {
   type BatchHeader,
+  type DataMode,
   type ProposedBatchLog,
   revertErrorName,
   type SettlementClient,
@@ -28,6 +30,11 @@ export interface BatcherOptions {
   pollIntervalMs?: number
   /** The settlement's deployment block: where event scans start. */
   fromBlock: bigint
+  /**
+   * How batch data goes to L1: `'blobs'` (EIP-4844, the default) or `'calldata'`. A batch too large for
+   * the blobs of one proposal goes as calldata whatever this says.
+   */
+  dataMode?: DataMode
   /** Wall-clock ms, for the seal interval only. */
   clock?: () => number
   /**
@@ -78,6 +85,8 @@ export class Batcher {
   readonly #tracked = new Map<number, TrackedBatch>()
   readonly #proving = new Set<Hex>()
   readonly #warned = new Set<string>()
+  /** Our batches' blob `dataHash`, by index: computing one takes a KZG commitment per blob. */
+  readonly #blobDataHashes = new Map<number, Hex>()
   #scannedBlock: bigint
   #lastSealAtMs: number
   readonly #loop: Repeating
@@ -171,7 +180,7 @@ export class Batcher {
             this.#rescanBack = true
             break
           }
-          if (!isOurs(batch, header)) {
+          if (!(await this.#isOurs(batch, header))) {
             sequencer.halt(
               HaltCode.BATCH_CONFLICT,
               `batch ${i} finalized on L1 is not ours (root ${header.stateRoot}, ours ${bytesToHex(batch.stateRoot)}): ` +
@@ -186,6 +195,7 @@ export class Batcher {
         }
         this.#tracked.delete(i)
         this.#live.delete(i)
+        this.#blobDataHashes.delete(i)
         if (i === this.#firstOpen) this.#firstOpen = i + 1
         continue
       }
@@ -201,7 +211,7 @@ export class Batcher {
           )
           break
         }
-        if (!isOurs(batch, header)) {
+        if (!(await this.#isOurs(batch, header))) {
           this.#warnOnce(`foreign-${i}-${header.stateRoot}`, () =>
             this.#log?.error(
               { batchIndex: i, theirs: header.stateRoot, ours: bytesToHex(batch.stateRoot) },
@@ -378,12 +388,21 @@ export class Batcher {
       if (state === 'success') return null
     }
     try {
+      let dataMode = this.#o.dataMode ?? 'blobs'
+      if (dataMode === 'blobs' && batch.data.length > MAX_BLOB_DATA_BYTES) {
+        this.#log?.warn(
+          { batchIndex: batch.batchIndex, bytes: batch.data.length, maxBlobBytes: MAX_BLOB_DATA_BYTES },
+          "batch data too large for one proposal's blobs; posting it as calldata (lower batch.maxOps)",
+        )
+        dataMode = 'calldata'
+      }
       const hash = await client.sendProposeBatch({
         prevStateRoot: bytesToHex(batch.prevStateRoot),
         stateRoot: bytesToHex(batch.stateRoot),
         withdrawalsRoot: bytesToHex(batch.withdrawalsRoot),
         inboxConsumed: BigInt(batch.inboxConsumed),
         batchData: batch.data,
+        dataMode,
       })
       await this.#o.sequencer.setBatchStatus(batch.batchIndex, 'sealed', hash)
       const proposed = await client.proposed(hash)
@@ -527,6 +546,21 @@ export class Batcher {
     }
   }
 
+  async #isOurs(batch: StoredBatch, header: BatchHeader): Promise<boolean> {
+    if (!sameRootsAndInbox(batch, header)) return false
+    // Posted as calldata (keccak256 of the data) or as blobs (over the blobs' versioned hashes).
+    const dataHash = header.dataHash.toLowerCase()
+    if (dataHash === bytesToHex(batch.dataHash)) return true
+    let blobHash = this.#blobDataHashes.get(batch.batchIndex)
+    if (blobHash === undefined) {
+      // Rows are listed without their data; read it only when the blob hash is needed.
+      const data = this.#o.sequencer.batch(batch.batchIndex)?.data
+      blobHash = data === undefined || data.length > MAX_BLOB_DATA_BYTES ? '0x' : await blobDataHashOf(data)
+      this.#blobDataHashes.set(batch.batchIndex, blobHash)
+    }
+    return dataHash === blobHash
+  }
+
   #tickFailed(error: unknown): void {
     this.#consecutiveErrors++
     // RPC errors are expected now and then; the log says how long this has lasted.
@@ -542,13 +576,12 @@ export class Batcher {
   }
 }
 
-/** Our batch, by what L1 stores of it: roots, inbox count, and the hash of the posted data. */
-function isOurs(batch: StoredBatch, header: BatchHeader): boolean {
+/** Our batch, by what L1 stores of it apart from the data: roots and inbox count. */
+function sameRootsAndInbox(batch: StoredBatch, header: BatchHeader): boolean {
   return (
     header.stateRoot.toLowerCase() === bytesToHex(batch.stateRoot) &&
     header.prevStateRoot.toLowerCase() === bytesToHex(batch.prevStateRoot) &&
     header.withdrawalsRoot.toLowerCase() === bytesToHex(batch.withdrawalsRoot) &&
-    header.inboxConsumed === BigInt(batch.inboxConsumed) &&
-    header.dataHash.toLowerCase() === bytesToHex(batch.dataHash)
+    header.inboxConsumed === BigInt(batch.inboxConsumed)
   )
 }

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { keccak256 } from '../../engine/commitment/keccak256.ts'
 import type { EngineConfig } from '../../engine/config.ts'
 import { EngineConfigError } from '../../engine/validateConfig.ts'
+import type { DataMode } from '../../settlement-contracts/ts/client.ts'
 import {
   engineConfigOf,
   engineConfigShape,
@@ -31,9 +32,17 @@ export interface NodeConfig {
   rpcUrl: string | null
   /**
    * The batcher: seal every `maxOps` ops or `intervalMs`, whichever comes first; `proverUrl` is the
-   * prover-stub coordinator that answers challenges; `repostReverted` re-posts our reverted batches.
+   * prover-stub coordinator that answers challenges; `repostReverted` re-posts our reverted batches;
+   * `dataMode` is how batch data goes to L1.
    */
-  batch: { maxOps: number; intervalMs: number; proverUrl: string | null; repostReverted: boolean }
+  batch: {
+    maxOps: number
+    intervalMs: number
+    proverUrl: string | null
+    repostReverted: boolean
+    /** `'blobs'` (EIP-4844, the default) or `'calldata'`; see docs/operations.md, "Batches". */
+    dataMode: DataMode
+  }
   /**
    * Devnet only: a simulated oracle publisher signing a seeded random walk with these oracle keys. Never
    * set on a real deployment: the oracle set's keys belong to the oracle operators.
@@ -72,6 +81,7 @@ export const ENV_VARS = {
   SCE_BATCH_MAX_OPS: 'batch.maxOps',
   SCE_BATCH_INTERVAL_MS: 'batch.intervalMs',
   SCE_PROVER_URL: 'batch.proverUrl',
+  SCE_BATCH_DATA_MODE: 'batch.dataMode',
   SCE_L1_CONFIRMATIONS: 'l1.confirmations',
   SCE_L1_FROM_BLOCK: 'l1.fromBlock',
   SCE_LOG_LEVEL: 'logLevel',
@@ -95,8 +105,9 @@ const fileSchema = z.strictObject({
       intervalMs: int(1).default(2_000),
       proverUrl: z.url().nullable().default(null),
       repostReverted: z.boolean().default(false),
+      dataMode: z.enum(['blobs', 'calldata']).default('blobs'),
     })
-    .default({ maxOps: 1_000, intervalMs: 2_000, proverUrl: null, repostReverted: false }),
+    .default({ maxOps: 1_000, intervalMs: 2_000, proverUrl: null, repostReverted: false, dataMode: 'blobs' }),
   devOracle: z
     .strictObject({
       privateKeys: z

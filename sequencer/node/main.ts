@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { collectDefaultMetrics } from 'prom-client'
 import { privateKeyToAccount } from 'viem/accounts'
+import { loadKzg } from '../../settlement-contracts/ts/blobs.ts'
 import { connect, SettlementClient } from '../../settlement-contracts/ts/client.ts'
 import { settlementAbi } from '../../settlement-contracts/ts/generated/abis.ts'
 import { checkGenesisOnChain, GenesisError } from '../../settlement-contracts/ts/genesis.ts'
@@ -121,10 +122,16 @@ if (config.rpcUrl !== null && config.operatorPrivateKey !== null) {
     intervalMs: config.batch.intervalMs,
     pollIntervalMs: Math.min(1_000, config.batch.intervalMs),
     fromBlock: config.l1.fromBlock,
+    dataMode: config.batch.dataMode,
     repostReverted: config.batch.repostReverted || values['repost-reverted'] === true,
     logger: log.child({ part: 'batcher' }),
     metrics,
   })
+  if (config.batch.dataMode === 'blobs') {
+    // Once, now: the trusted setup takes a second or two to load, and would otherwise stall the first post.
+    log.info('loading the KZG trusted setup for blob posting')
+    loadKzg()
+  }
   inboxReader.start()
   batcher.start()
 } else {

@@ -168,6 +168,8 @@ interface ISettlement {
     error NotProposer(address caller);
     /// @notice The contract is frozen: no deposits, requests, batches or finalization.
     error ContractIsFrozen();
+    /// @notice `proposeBatchBlobs` was sent without blobs, or with more than `MAX_BLOBS_PER_BATCH`.
+    error BlobCount(uint256 count, uint256 max);
     /// @notice Escape works only once the contract is frozen.
     error ContractNotFrozen();
     /// @notice `msg.value` must equal the bond or fee exactly.
@@ -286,6 +288,20 @@ interface ISettlement {
         bytes calldata batchData
     ) external payable returns (uint256 batchIndex);
 
+    /// @notice Proposes the next batch with its data in the transaction's EIP-4844 blobs, under the same rules
+    /// as `proposeBatch`. The data is the blobs' payload (docs/protocol.md, "Batch data in blobs"); the header's
+    /// `dataHash` is `keccak256(abi.encodePacked(blobhash(0), ..., blobhash(n - 1)))` over every blob the
+    /// transaction carries, at most `MAX_BLOBS_PER_BATCH`.
+    /// @param prevStateRoot Must equal the last proposed batch's state root.
+    /// @param newStateRoot State root after the batch.
+    /// @param withdrawalsRoot Root of the batch's withdrawals tree.
+    /// @param inboxConsumed Inbox items consumed in total after the batch, as for `proposeBatch`.
+    /// @return batchIndex The new batch's index.
+    function proposeBatchBlobs(bytes32 prevStateRoot, bytes32 newStateRoot, bytes32 withdrawalsRoot, uint256 inboxConsumed)
+        external
+        payable
+        returns (uint256 batchIndex);
+
     /// @notice Challenges a batch within `CHALLENGE_WINDOW` of its proposal; `msg.value == CHALLENGER_BOND_WEI`.
     /// Opens a prove window of `PROVE_WINDOW`.
     /// @param header The batch, as in its `BatchProposed` event.
@@ -376,6 +392,8 @@ interface ISettlement {
     function ACCOUNT_TREE_DEPTH() external view returns (uint256);
     /// @notice Depth of every batch's withdrawals tree: 16.
     function WITHDRAWAL_TREE_DEPTH() external view returns (uint256);
+    /// @notice Most blobs one `proposeBatchBlobs` may carry: 6, EIP-7594's per-transaction limit.
+    function MAX_BLOBS_PER_BATCH() external view returns (uint256);
     /// @notice Seconds after proposal during which a batch may be challenged.
     function CHALLENGE_WINDOW() external view returns (uint256);
     /// @notice Seconds after a challenge during which the batch may be proven.

@@ -14,6 +14,8 @@ import {SafeTransferLib} from "./lib/SafeTransferLib.sol";
 contract Settlement is ISettlement {
     /// @inheritdoc ISettlement
     uint256 public constant WITHDRAWAL_TREE_DEPTH = 16;
+    /// @inheritdoc ISettlement
+    uint256 public constant MAX_BLOBS_PER_BATCH = 6;
     uint256 internal constant MAX_AMOUNT_QUANTUMS = type(uint64).max;
     uint256 internal constant NO_INBOX_CAP = type(uint48).max;
     /// @dev Root of a depth-16 tree with no leaves; a batch with this root has nothing to claim.
@@ -212,40 +214,30 @@ contract Settlement is ISettlement {
         uint256 inboxConsumed,
         bytes calldata batchData
     ) external payable returns (uint256 batchIndex) {
-        if (msg.sender != PROPOSER) revert NotProposer(msg.sender);
-        if (msg.value != PROPOSER_BOND_WEI) revert WrongValue(PROPOSER_BOND_WEI, msg.value);
-        Chain memory chain = _chain;
-        if (chain.frozen) revert ContractIsFrozen();
-        // INVARIANT: batches form one chain; each starts from the root its parent ended with.
-        bytes32 latestRoot = _latestStateRoot;
-        if (prevStateRoot != latestRoot) revert PrevStateRootMismatch(latestRoot, prevStateRoot);
-        // INVARIANT: the inbox is consumed in order, never past its end or a reclaimed deposit.
-        if (inboxConsumed < chain.proposedInboxConsumed) {
-            revert InboxConsumedBackwards(chain.proposedInboxConsumed, inboxConsumed);
-        }
-        Inbox memory inbox = _inbox;
-        uint256 available = inbox.length < inbox.cap ? inbox.length : inbox.cap;
-        if (inboxConsumed > available) revert InboxConsumedTooFar(available, inboxConsumed);
+        return _propose(prevStateRoot, newStateRoot, withdrawalsRoot, inboxConsumed, keccak256(batchData));
+    }
 
-        batchIndex = uint256(chain.latestBatchIndex) + 1;
-        BatchHeader memory header = BatchHeader({
-            batchIndex: batchIndex,
-            epoch: chain.epoch,
-            prevStateRoot: prevStateRoot,
-            stateRoot: newStateRoot,
-            withdrawalsRoot: withdrawalsRoot,
-            dataHash: keccak256(batchData),
-            inboxConsumed: inboxConsumed,
-            inboxAccumulator: _accumulatorAt(inboxConsumed),
-            proposedAt: block.timestamp
-        });
-        bytes32 batchHash = keccak256(abi.encode(header));
-        _batchHashes[batchIndex] = batchHash;
-        chain.latestBatchIndex = uint40(batchIndex);
-        chain.proposedInboxConsumed = uint48(inboxConsumed);
-        _chain = chain;
-        _latestStateRoot = newStateRoot;
-        emit BatchProposed(batchIndex, batchHash, header);
+    /// @inheritdoc ISettlement
+    function proposeBatchBlobs(bytes32 prevStateRoot, bytes32 newStateRoot, bytes32 withdrawalsRoot, uint256 inboxConsumed)
+        external
+        payable
+        returns (uint256 batchIndex)
+    {
+        // Every blob the transaction carries is hashed in, so no blob of it can be left out of the commitment.
+        bytes32[] memory versionedHashes = new bytes32[](MAX_BLOBS_PER_BATCH);
+        uint256 count;
+        for (; count <= MAX_BLOBS_PER_BATCH; ++count) {
+            bytes32 versionedHash = blobhash(count);
+            if (versionedHash == bytes32(0)) break;
+            if (count == MAX_BLOBS_PER_BATCH) revert BlobCount(count + 1, MAX_BLOBS_PER_BATCH);
+            versionedHashes[count] = versionedHash;
+        }
+        if (count == 0) revert BlobCount(0, MAX_BLOBS_PER_BATCH);
+        bytes32 dataHash;
+        assembly ("memory-safe") {
+            dataHash := keccak256(add(versionedHashes, 0x20), shl(5, count))
+        }
+        return _propose(prevStateRoot, newStateRoot, withdrawalsRoot, inboxConsumed, dataHash);
     }
 
     /// @inheritdoc ISettlement
@@ -559,6 +551,49 @@ contract Settlement is ISettlement {
         _inboxAccumulators[index] = accumulator;
         _inbox.length = uint48(index + 1);
         emit InboxItemAppended(index, kind, account, sender, amountQuantums, block.timestamp, accumulator);
+    }
+
+    function _propose(
+        bytes32 prevStateRoot,
+        bytes32 newStateRoot,
+        bytes32 withdrawalsRoot,
+        uint256 inboxConsumed,
+        bytes32 dataHash
+    ) internal returns (uint256 batchIndex) {
+        if (msg.sender != PROPOSER) revert NotProposer(msg.sender);
+        if (msg.value != PROPOSER_BOND_WEI) revert WrongValue(PROPOSER_BOND_WEI, msg.value);
+        Chain memory chain = _chain;
+        if (chain.frozen) revert ContractIsFrozen();
+        // INVARIANT: batches form one chain; each starts from the root its parent ended with.
+        bytes32 latestRoot = _latestStateRoot;
+        if (prevStateRoot != latestRoot) revert PrevStateRootMismatch(latestRoot, prevStateRoot);
+        // INVARIANT: the inbox is consumed in order, never past its end or a reclaimed deposit.
+        if (inboxConsumed < chain.proposedInboxConsumed) {
+            revert InboxConsumedBackwards(chain.proposedInboxConsumed, inboxConsumed);
+        }
+        Inbox memory inbox = _inbox;
+        uint256 available = inbox.length < inbox.cap ? inbox.length : inbox.cap;
+        if (inboxConsumed > available) revert InboxConsumedTooFar(available, inboxConsumed);
+
+        batchIndex = uint256(chain.latestBatchIndex) + 1;
+        BatchHeader memory header = BatchHeader({
+            batchIndex: batchIndex,
+            epoch: chain.epoch,
+            prevStateRoot: prevStateRoot,
+            stateRoot: newStateRoot,
+            withdrawalsRoot: withdrawalsRoot,
+            dataHash: dataHash,
+            inboxConsumed: inboxConsumed,
+            inboxAccumulator: _accumulatorAt(inboxConsumed),
+            proposedAt: block.timestamp
+        });
+        bytes32 batchHash = keccak256(abi.encode(header));
+        _batchHashes[batchIndex] = batchHash;
+        chain.latestBatchIndex = uint40(batchIndex);
+        chain.proposedInboxConsumed = uint48(inboxConsumed);
+        _chain = chain;
+        _latestStateRoot = newStateRoot;
+        emit BatchProposed(batchIndex, batchHash, header);
     }
 
     function _accumulatorAt(uint256 count) internal view returns (bytes32) {

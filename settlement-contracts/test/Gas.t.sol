@@ -169,6 +169,18 @@ contract GasTest is SettlementFixture {
         _report("propose_10kb", callData);
     }
 
+    /// @dev Execution gas only: the blob itself pays 131,072 blob gas in its own fee market (see gas.bench.ts).
+    function test_gas_proposeBatchBlobs_oneBlob() public {
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = bytes32((uint256(keccak256("blob")) >> 8) | (uint256(1) << 248));
+        vm.blobhashes(hashes);
+        bytes memory callData = abi.encodeCall(
+            ISettlement.proposeBatchBlobs, (tipRoot, keccak256("next"), keccak256("withdrawals"), tipConsumed)
+        );
+        _callAs(proposer, PROPOSER_BOND, callData);
+        assertLe(_report("propose_blobs_1", callData), 100_000, "target gas_propose_base, blob variant");
+    }
+
     function test_gas_withdraw() public {
         bytes memory callData = abi.encodeCall(ISettlement.withdraw, (withdrawBatch, 2, carol, 25e6, withdrawProof));
         _callAs(carol, 0, callData);

@@ -94,6 +94,82 @@ contract SettlementBatchesTest is SettlementFixture {
         settlement.proposeBatch{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 0, "");
     }
 
+    // ------------------------------------------------------------------ proposeBatchBlobs
+
+    function _versionedHashes(uint256 count) internal pure returns (bytes32[] memory hashes) {
+        hashes = new bytes32[](count);
+        for (uint256 i = 0; i < count; i++) {
+            // Version byte 0x01, as EIP-4844 versioned hashes have.
+            hashes[i] = bytes32((uint256(keccak256(abi.encode("blob", i))) >> 8) | (uint256(1) << 248));
+        }
+    }
+
+    function test_proposeBatchBlobs_hashesEveryBlobOfTheTransaction() public {
+        depositAs(alice, 5e6, alice);
+        bytes32[] memory hashes = _versionedHashes(3);
+        vm.blobhashes(hashes);
+        ISettlement.BatchHeader memory expected = ISettlement.BatchHeader({
+            batchIndex: 1,
+            epoch: 0,
+            prevStateRoot: GENESIS,
+            stateRoot: R1,
+            withdrawalsRoot: EMPTY_WITHDRAWALS,
+            dataHash: keccak256(abi.encodePacked(hashes[0], hashes[1], hashes[2])),
+            inboxConsumed: 1,
+            inboxAccumulator: settlement.inboxAccumulatorAt(1),
+            proposedAt: block.timestamp
+        });
+        vm.expectEmit(address(settlement));
+        emit ISettlement.BatchProposed(1, hashHeader(expected), expected);
+        vm.prank(proposer);
+        uint256 index = settlement.proposeBatchBlobs{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 1);
+        assertEq(index, 1, "index");
+        assertEq(settlement.batchHashOf(1), hashHeader(expected), "hash");
+        assertEq(settlement.latestStateRoot(), R1, "latest root");
+        assertEq(settlement.proposedInboxConsumed(), 1, "consumed");
+    }
+
+    function test_proposeBatchBlobs_acceptsTheMaximumBlobCount() public {
+        bytes32[] memory hashes = _versionedHashes(settlement.MAX_BLOBS_PER_BATCH());
+        vm.blobhashes(hashes);
+        vm.prank(proposer);
+        settlement.proposeBatchBlobs{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 0);
+        assertEq(settlement.latestBatchIndex(), 1, "proposed");
+    }
+
+    function test_proposeBatchBlobs_requiresABlob() public {
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.BlobCount.selector, 0, 6));
+        settlement.proposeBatchBlobs{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 0);
+    }
+
+    function test_proposeBatchBlobs_refusesMoreBlobsThanItCanHash() public {
+        vm.blobhashes(_versionedHashes(7));
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.BlobCount.selector, 7, 6));
+        settlement.proposeBatchBlobs{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 0);
+    }
+
+    function test_proposeBatchBlobs_keepsTheProposeRules() public {
+        vm.blobhashes(_versionedHashes(1));
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NotProposer.selector, alice));
+        settlement.proposeBatchBlobs{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 0);
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.WrongValue.selector, PROPOSER_BOND, 0));
+        settlement.proposeBatchBlobs(GENESIS, R1, EMPTY_WITHDRAWALS, 0);
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.PrevStateRootMismatch.selector, GENESIS, R2));
+        settlement.proposeBatchBlobs{value: PROPOSER_BOND}(R2, R1, EMPTY_WITHDRAWALS, 0);
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.InboxConsumedTooFar.selector, 0, 1));
+        settlement.proposeBatchBlobs{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 1);
+        _freezeByLiveness();
+        vm.prank(proposer);
+        vm.expectRevert(ISettlement.ContractIsFrozen.selector);
+        settlement.proposeBatchBlobs{value: PROPOSER_BOND}(GENESIS, R1, EMPTY_WITHDRAWALS, 0);
+    }
+
     // ------------------------------------------------------------------ challenge
 
     function test_challenge_recordsTheChallenge() public {

@@ -14,6 +14,7 @@ import {
   type Hash,
   type Hex,
   http,
+  keccak256,
   type PublicActions,
   parseEventLogs,
   publicActions,
@@ -23,6 +24,15 @@ import {
   type WalletActions,
   type WalletRpcSchema,
 } from 'viem'
+import { type BlobSource, BlobSourceError, nodeBlobSource } from './blobSource.ts'
+import {
+  BlobCode,
+  BlobError,
+  blobSidecarsOf,
+  blobsDataHash,
+  dataFromVerifiedBlobs,
+  toBlobs,
+} from './blobs.ts'
 import { attestationVerifierAbi, mockUSDCAbi, settlementAbi } from './generated/abis.ts'
 
 /** A signer and a reader on one RPC: what every call here needs. */
@@ -110,8 +120,35 @@ export interface ProposeBatchParameters {
   withdrawalsRoot: Hex
   /** Inbox items consumed in total after the batch. */
   inboxConsumed: bigint
-  /** The batch in the engine codec (engine/codec/encodeBatch). */
+  /** The batch as posted (engine/codec/batchEnvelope packBatchData, or the raw codec). */
   batchData: Uint8Array | Hex
+  /**
+   * `'blobs'` sends it as EIP-4844 blobs through `proposeBatchBlobs` (docs/protocol.md, "Batch data in
+   * blobs"); `'calldata'` (the default) through `proposeBatch`.
+   */
+  dataMode?: DataMode
+}
+
+export type DataMode = 'calldata' | 'blobs'
+
+/**
+ * The batch data of a proposal cannot be had, and that is the proposer's doing: the transaction is not a
+ * direct proposal, its data does not hash to the header's `dataHash`, or its blobs are not a canonical
+ * payload. Nobody can replay such a batch. Other failures (RPC, blob source) are ours, and worth a retry.
+ */
+export class BatchDataError extends Error {
+  override name = 'BatchDataError'
+  constructor(
+    readonly code: 'NOT_A_PROPOSAL' | 'DATA_HASH_MISMATCH' | 'BLOB_MALFORMED',
+    message: string,
+  ) {
+    super(`${code}: ${message}`)
+  }
+}
+
+export interface SettlementClientOptions {
+  /** Where blob-posted batch data is read from; the RPC node (anvil's blob methods) by default. */
+  blobSource?: BlobSource
 }
 
 export interface ClaimWithdrawalParameters {
@@ -194,18 +231,28 @@ export class SettlementClient {
   readonly tokenAddress: Address
   readonly settlement: SettlementContract
   readonly token: TokenContract
+  readonly blobSource: BlobSource
 
-  constructor(client: ChainClient, addresses: { settlement: Address; token: Address }) {
+  constructor(
+    client: ChainClient,
+    addresses: { settlement: Address; token: Address },
+    options: SettlementClientOptions = {},
+  ) {
     this.client = client
     this.settlementAddress = addresses.settlement
     this.tokenAddress = addresses.token
     this.settlement = getContract({ address: addresses.settlement, abi: settlementAbi, client })
     this.token = getContract({ address: addresses.token, abi: mockUSDCAbi, client })
+    this.blobSource = options.blobSource ?? nodeBlobSource(client)
   }
 
   /** The same deployment, signing as another account. */
   as(client: ChainClient): SettlementClient {
-    return new SettlementClient(client, { settlement: this.settlementAddress, token: this.tokenAddress })
+    return new SettlementClient(
+      client,
+      { settlement: this.settlementAddress, token: this.tokenAddress },
+      { blobSource: this.blobSource },
+    )
   }
 
   get account(): Address {
@@ -265,16 +312,43 @@ export class SettlementClient {
   /** Sends `proposeBatch` without waiting: the hash, to be remembered before `proposed(hash)` waits for it. */
   async sendProposeBatch(params: ProposeBatchParameters, bondWei?: bigint): Promise<Hash> {
     const value = bondWei ?? (await this.settlement.read.PROPOSER_BOND_WEI())
-    return this.settlement.write.proposeBatch(
-      [
-        params.prevStateRoot,
-        params.stateRoot,
-        params.withdrawalsRoot,
-        params.inboxConsumed,
-        hex(params.batchData),
-      ],
-      { value },
-    )
+    const head = [
+      params.prevStateRoot,
+      params.stateRoot,
+      params.withdrawalsRoot,
+      params.inboxConsumed,
+    ] as const
+    if (params.dataMode === 'blobs') {
+      const data = typeof params.batchData === 'string' ? hexToBytes(params.batchData) : params.batchData
+      return this.sendProposeBatchBlobs([...head], toBlobs(data), value)
+    }
+    return this.settlement.write.proposeBatch([...head, hex(params.batchData)], { value })
+  }
+
+  /**
+   * Sends `proposeBatchBlobs` with `blobs` as they are (`toBlobs` makes them from batch data; anything else
+   * is a malformed post, which tests need). KZG commitments and proofs are computed off the main thread.
+   */
+  async sendProposeBatchBlobs(
+    head: readonly [prevStateRoot: Hex, stateRoot: Hex, withdrawalsRoot: Hex, inboxConsumed: bigint],
+    blobs: Uint8Array[],
+    bondWei?: bigint,
+  ): Promise<Hash> {
+    const value = bondWei ?? (await this.settlement.read.PROPOSER_BOND_WEI())
+    const sidecars = await blobSidecarsOf(blobs)
+    // Room for the blob base fee to double a few times before inclusion; only the base fee is charged.
+    const maxFeePerBlobGas = 4n * (await this.client.getBlobBaseFee()) + 1_000_000_000n
+    return this.settlement.write.proposeBatchBlobs([...head], {
+      value,
+      blobs: blobs.map((blob) => toHex(blob)),
+      blobVersionedHashes: sidecars.versionedHashes,
+      sidecars: blobs.map((blob, i) => ({
+        blob: toHex(blob),
+        commitment: toHex(sidecars.commitments[i]!),
+        proof: toHex(sidecars.proofs[i]!),
+      })),
+      maxFeePerBlobGas,
+    })
   }
 
   /** Waits for a sent `proposeBatch` and returns the header it stored; throws when it reverted. */
@@ -408,14 +482,68 @@ export class SettlementClient {
     }))
   }
 
-  /** The batch data a proposal posted, read back from its calldata: what a watcher replays. */
-  async batchData(transactionHash: Hash): Promise<Uint8Array> {
+  /**
+   * The batch data of a proposal, read back from L1 (its calldata, or its blobs through `blobSource`) and
+   * checked against the header's `dataHash`: what a watcher or an attester replays. Throws
+   * `BatchDataError` when the data cannot be had through the proposer's fault; anything else (RPC, blob
+   * source) is transient.
+   */
+  async batchData(proposal: {
+    transactionHash: Hash
+    header: Pick<BatchHeader, 'dataHash'>
+  }): Promise<Uint8Array> {
+    const { transactionHash } = proposal
+    const expected = proposal.header.dataHash.toLowerCase()
     const tx = await this.client.getTransaction({ hash: transactionHash })
-    const call = decodeFunctionData({ abi: settlementAbi, data: tx.input })
-    if (call.functionName !== 'proposeBatch') throw new Error(`${transactionHash} is not a proposeBatch call`)
-    const data = call.args[4]
-    return new Uint8Array(Buffer.from(data.slice(2), 'hex'))
+    let call: ReturnType<typeof decodeFunctionData<typeof settlementAbi>>
+    try {
+      call = decodeFunctionData({ abi: settlementAbi, data: tx.input })
+    } catch {
+      throw new BatchDataError('NOT_A_PROPOSAL', `${transactionHash} is not a direct proposeBatch call`)
+    }
+    if (call.functionName === 'proposeBatch') {
+      const data = hexToBytes(call.args[4])
+      if (keccak256(data) !== expected) {
+        throw new BatchDataError(
+          'DATA_HASH_MISMATCH',
+          `the calldata of ${transactionHash} does not hash to the header's dataHash ${expected}`,
+        )
+      }
+      return data
+    }
+    if (call.functionName !== 'proposeBatchBlobs') {
+      throw new BatchDataError(
+        'NOT_A_PROPOSAL',
+        `${transactionHash} is a ${call.functionName} call, not a proposal`,
+      )
+    }
+    const versionedHashes = tx.blobVersionedHashes ?? []
+    if (versionedHashes.length === 0 || blobsDataHash(versionedHashes) !== expected) {
+      throw new BatchDataError(
+        'DATA_HASH_MISMATCH',
+        `the blobs of ${transactionHash} do not hash to the header's dataHash ${expected}`,
+      )
+    }
+    if (tx.blockNumber === null) throw new Error(`${transactionHash} is not mined yet`)
+    const blobs = await this.blobSource.blobs({
+      hash: transactionHash,
+      blockNumber: tx.blockNumber,
+      versionedHashes,
+    })
+    try {
+      return await dataFromVerifiedBlobs(blobs, versionedHashes)
+    } catch (error) {
+      if (error instanceof BlobError && error.code === BlobCode.MALFORMED) {
+        throw new BatchDataError('BLOB_MALFORMED', `the blobs of ${transactionHash}: ${error.message}`)
+      }
+      // The source served something else than the committed blobs: the source is at fault, not the batch.
+      throw new BlobSourceError(`${this.blobSource.name}: ${(error as Error).message}`)
+    }
   }
+}
+
+function hexToBytes(h: Hex): Uint8Array {
+  return new Uint8Array(Buffer.from(h.slice(2), 'hex'))
 }
 
 function inboxItemOf(args: {

@@ -238,8 +238,8 @@ export class ManualBatcher {
    * root, other data); the engine keeps the honest state either way.
    */
   async propose(
-    tamper?: (honest: ProposeBatchParameters, entries: SignedEntry[]) => ProposeBatchParameters,
-  ): Promise<{ sealed: SealedBatch; posted: ProposeBatchParameters; proposed: ProposedBatch }> {
+    tamper?: (honest: ProposeBatchParameters, entries: SignedEntry[]) => PostedBatch,
+  ): Promise<{ sealed: SealedBatch; posted: PostedBatch; proposed: ProposedBatch }> {
     const proposer = this.devnet.as.proposer
     this.#batchIndex = (await proposer.settlement.read.latestBatchIndex()) + 1n
     const sealed = this.engine.sealBatch(this.#batchIndex)
@@ -252,8 +252,11 @@ export class ManualBatcher {
       inboxConsumed: BigInt(sealed.inboxConsumed),
       batchData: packBatchData(encodeBatch({ version: 1, entries })),
     }
-    const posted = tamper === undefined ? honest : tamper(honest, entries)
-    const proposed = await proposer.proposeBatch(posted)
+    const posted: PostedBatch = tamper === undefined ? honest : tamper(honest, entries)
+    const proposed =
+      posted.rawBlobs === undefined
+        ? await proposer.proposeBatch(posted)
+        : await proposeRawBlobs(proposer, posted)
     return { sealed, posted, proposed }
   }
 
@@ -263,6 +266,14 @@ export class ManualBatcher {
     }
     throw new Error(`no devnet key for ${address}`)
   }
+}
+
+/** What a lying proposer posts: the usual parameters, or blobs made by hand (`rawBlobs`, any content). */
+export type PostedBatch = ProposeBatchParameters & { rawBlobs?: Uint8Array[] }
+
+async function proposeRawBlobs(proposer: SettlementClient, posted: PostedBatch): Promise<ProposedBatch> {
+  const head = [posted.prevStateRoot, posted.stateRoot, posted.withdrawalsRoot, posted.inboxConsumed] as const
+  return proposer.proposed(await proposer.sendProposeBatchBlobs(head, posted.rawBlobs!))
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

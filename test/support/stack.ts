@@ -96,7 +96,7 @@ export async function replayFinalized(devnet: Devnet, reader: SettlementClient):
     const hash = await reader.settlement.read.batchHashOf([BigInt(i)])
     const log = logs.find((l) => l.batchHash === hash)
     if (log === undefined) throw new Error(`no BatchProposed for live batch ${i}`)
-    const decoded = decodePostedBatch(engine, await reader.batchData(log.transactionHash))
+    const decoded = decodePostedBatch(engine, await reader.batchData(log))
     if (!('entries' in decoded)) throw new Error(decoded.detail)
     const bad = attachSigners(
       decoded,

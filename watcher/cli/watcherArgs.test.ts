@@ -20,6 +20,7 @@ describe('parseWatcherArgs', () => {
       help: false,
       args: {
         rpc: 'http://127.0.0.1:8545',
+        beacon: null,
         settlement: '0x5fbdb2315678afecb367f032d93f642f64180aa3',
         engineConfig: 'engine.json',
         dataDir: 'data',
@@ -48,12 +49,22 @@ describe('parseWatcherArgs', () => {
         '0',
         '--from-block',
         '123',
+        '--beacon',
+        'http://127.0.0.1:5052',
       ],
       { SCE_WATCHER_KEY: KEY.slice(2) },
     )
     expect(parsed).toMatchObject({
       ok: true,
-      args: { key: KEY, confirmations: 3, pollMs: 500, statusPort: 0, workers: 0, fromBlock: 123n },
+      args: {
+        key: KEY,
+        confirmations: 3,
+        pollMs: 500,
+        statusPort: 0,
+        workers: 0,
+        fromBlock: 123n,
+        beacon: 'http://127.0.0.1:5052',
+      },
     })
     expect(
       parseWatcherArgs([...required, '--key', KEY], { SCE_WATCHER_KEY: `0x${'cd'.repeat(32)}` }),

@@ -5,6 +5,8 @@ import { z } from 'zod'
 /** The command line of `npm run watcher`, after checking. */
 export interface WatcherArgs {
   rpc: string
+  /** Beacon node API for blob-posted batch data; null: the RPC node's own blob methods (anvil). */
+  beacon: string | null
   settlement: Address
   engineConfig: string
   dataDir: string
@@ -35,6 +37,8 @@ Required:
   --data-dir <dir>         where watcher.db lives (scan position, verdicts, checkpoints)
 
 Options:
+  --beacon <url>           beacon node API, where batches posted in EIP-4844 blobs are read
+                           (default: the RPC node's own blob methods, which only anvil has)
   --key <hex>              private key paying challenge bonds and gas (or env SCE_WATCHER_KEY);
                            without one the watcher only reports
   --confirmations <n>      blocks a log must be buried under (default 0 on chain 31337/1337, else 3)
@@ -60,6 +64,11 @@ const schema = z.strictObject({
     .string()
     .url('must be a URL')
     .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL'),
+  beacon: z
+    .string()
+    .url('must be a URL')
+    .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL')
+    .optional(),
   settlement: z
     .string()
     .regex(/^0x[0-9a-fA-F]{40}$/, 'must be 0x followed by 40 hex digits')
@@ -86,6 +95,7 @@ const schema = z.strictObject({
 
 const STRING_OPTIONS = [
   'rpc',
+  'beacon',
   'settlement',
   'engine-config',
   'data-dir',
@@ -142,6 +152,7 @@ export function parseWatcherArgs(
     help: false,
     args: {
       rpc: v.rpc,
+      beacon: v.beacon ?? null,
       settlement: v.settlement,
       engineConfig: v['engine-config'],
       dataDir: v['data-dir'],

@@ -28,6 +28,7 @@ interface Vm {
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function store(address target, bytes32 slot, bytes32 value) external;
+    function blobhashes(bytes32[] calldata hashes) external;
     function label(address account, string calldata newLabel) external;
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
