@@ -346,9 +346,15 @@ describe('watcher on anvil', () => {
     expect(resumed.verdicts.map((v) => [v.batchIndex, v.ok])).toEqual([[verified + 1, true]])
     expect(watcher.replayer.stateRoot).toBe(root())
 
-    // Reports only (no key), one thread, its own metrics.
-    const { challenger: _, ...readOnly } = options(tempDir(), { workers: 0, metrics: new Registry() })
+    // Reports only (no key), one thread, its own metrics, default checkpoint spacing.
+    const freshDir = tempDir()
+    const { challenger: _, ...readOnly } = options(freshDir, {
+      workers: 0,
+      metrics: new Registry(),
+      checkpointEveryBatches: 100,
+    })
     const fresh = await Watcher.open(readOnly)
+    let stopped = false
     try {
       const fromGenesis = await fresh.pollOnce()
       expect(fromGenesis.verdicts.every((v) => v.ok)).toBe(true)
@@ -357,8 +363,22 @@ describe('watcher on anvil', () => {
       )
       expect(fromGenesis.opsReplayed).toBeGreaterThan(resumed.opsReplayed * 3)
       expect(fresh.replayer.stateRoot).toBe(watcher.replayer.stateRoot)
-    } finally {
+      expect(fresh.store.checkpoints().map((c) => c.batchIndex)).toEqual([verified + 1]) // the first head
+
+      // The next batch verifies, but a whole snapshot of the head is kept at most once a minute...
+      await trade(600_800)
+      await b.propose()
+      expect((await watcher.pollOnce()).verdicts.map((v) => v.ok)).toEqual([true])
+      expect((await fresh.pollOnce()).verdicts.map((v) => v.batchIndex)).toEqual([verified + 2])
+      expect(fresh.store.checkpoints().map((c) => c.batchIndex)).toEqual([verified + 1])
+      // ...and always when the watcher stops.
       await fresh.stop()
+      stopped = true
+      const reopened = await Watcher.open({ ...readOnly, metrics: new Registry() })
+      expect(reopened.replayer.batchIndex).toBe(verified + 2)
+      await reopened.stop()
+    } finally {
+      if (!stopped) await fresh.stop()
     }
   })
 })

@@ -51,8 +51,13 @@ export interface WatcherOptions {
   metrics?: Registry
   /** First block to scan on a fresh data directory: the settlement's deployment block. Default 0. */
   fromBlock?: bigint
-  /** A checkpoint is kept every this many batches (and at the head); default 100. */
+  /** A checkpoint is kept every this many batches (and at the head, see below); default 100. */
   checkpointEveryBatches?: number
+  /**
+   * A checkpoint of the newest verified batch between those is kept at most this often, since each is a
+   * whole engine snapshot; default 60,000 ms. The newest state is always kept when the watcher stops.
+   */
+  headCheckpointIntervalMs?: number
   /** Largest block range per log query; default 2,000. */
   maxBlockRange?: number
   /** Batches whose data is fetched ahead of replay; default 8. */
@@ -187,6 +192,9 @@ export class Watcher {
   #closed = false
   #wake: (() => void) | null = null
   #lastCheckpointBatch: number
+  /** performance.now() of the last checkpoint kept (-Infinity: none yet this run). */
+  #lastCheckpointAtMs = Number.NEGATIVE_INFINITY
+  readonly #headCheckpointIntervalMs: number
   #wrong: { proposal: StoredProposal; verdict: Verdict } | null = null
   #head: { block: bigint; latestBatch: number; finalizedBatch: number } | null = null
   #frozen = false
@@ -219,6 +227,7 @@ export class Watcher {
     this.#challenger = challenger === undefined ? null : (challenger.address.toLowerCase() as Address)
     this.confirmations = init.options.confirmations ?? defaultConfirmations(init.options.config.chainId)
     this.#checkpointEvery = init.options.checkpointEveryBatches ?? 100
+    this.#headCheckpointIntervalMs = init.options.headCheckpointIntervalMs ?? 60_000
     this.#lastCheckpointBatch = init.replayer.batchIndex
   }
 
@@ -622,6 +631,7 @@ export class Watcher {
     const checkpoint = this.replayer.checkpoint()
     this.store.putCheckpoint(checkpoint)
     this.#lastCheckpointBatch = checkpoint.batchIndex
+    this.#lastCheckpointAtMs = performance.now()
     this.#log.debug(
       { batch: checkpoint.batchIndex, bytes: checkpoint.snapshot?.length ?? 0, ms: performance.now() - t },
       'checkpoint kept',
@@ -629,11 +639,17 @@ export class Watcher {
   }
 
   /**
-   * Keeps the newest live checkpoint at or below the finalized batch (a revert always goes back there),
-   * one every `checkpointEveryBatches` above it, and the newest; drops reverted ones.
+   * Takes a head checkpoint when the last one is older than `headCheckpointIntervalMs`. Keeps the newest
+   * live checkpoint at or below the finalized batch (a revert always goes back there), one every
+   * `checkpointEveryBatches` above it, and the newest; drops reverted ones.
    */
   #keepCheckpoints(report: PollReport): void {
-    if (this.replayer.batchIndex > this.#lastCheckpointBatch) this.#checkpoint()
+    if (
+      this.replayer.batchIndex > this.#lastCheckpointBatch &&
+      performance.now() - this.#lastCheckpointAtMs >= this.#headCheckpointIntervalMs
+    ) {
+      this.#checkpoint()
+    }
     let keptFinalized = false
     const all = this.store.checkpoints()
     for (const [i, c] of all.entries()) {
