@@ -25,7 +25,11 @@ export interface ChainReplayerOptions {
   config: EngineConfig
   /** Where event scans start: the settlement's deployment block (0 scans the whole chain). */
   fromBlock?: bigint
-  /** Engine snapshots of verified batches kept; the lowest indices are dropped first. */
+  /**
+   * Engine snapshots kept (each is the whole state), default 8: of the requested batches and of every
+   * `SNAPSHOT_EVERY_BATCHES`-th batch on the way. The lowest are dropped first: challenges come for
+   * recent batches. Results without snapshots (answers to repeated requests) are kept for up to 1,024.
+   */
   maxCachedBatches?: number
 }
 
@@ -49,11 +53,15 @@ export interface ChainReplayerStats {
   cacheHits: number
 }
 
+/** A replay of many batches keeps a snapshot at every this many batches, so the next starts near its batch. */
+const SNAPSHOT_EVERY_BATCHES = 16n
+const MAX_CACHED_RESULTS = 1_024
+
 interface VerifiedBatch {
   batchIndex: bigint
   batchHash: Hex
   stateRoot: Hex
-  /** Null for genesis, which is rebuilt from the configuration. */
+  /** Null for genesis (rebuilt from the configuration) and for a batch kept without one (not a base). */
   snapshot: Uint8Array | null
   result: ReplayedBatch | null
 }
@@ -109,7 +117,7 @@ export class ChainReplayer {
     this.config = options.config
     this.#fromBlock = options.fromBlock ?? 0n
     this.#scannedTo = this.#fromBlock - 1n
-    this.#maxCached = options.maxCachedBatches ?? 64
+    this.#maxCached = options.maxCachedBatches ?? 8
     this.#domain = {
       chainId: options.config.chainId,
       settlement: options.config.settlementAddress,
@@ -128,11 +136,20 @@ export class ChainReplayer {
     return this.#genesis.stateRoot
   }
 
-  /** What the cache holds: verified batches (with their snapshots) and verdicts on wrong ones, by index. */
-  cachedBatches(): { batchIndex: bigint; batchHash: Hex; verdict: 'right' | ProverCode }[] {
+  /** What the cache holds: verified batches (`snapshot`: whether a replay can start there) and verdicts on wrong ones. */
+  cachedBatches(): {
+    batchIndex: bigint
+    batchHash: Hex
+    verdict: 'right' | ProverCode
+    snapshot: boolean
+  }[] {
     return [
-      ...[...this.#verified.values()].map((e) => ({ ...pick(e), verdict: 'right' as const })),
-      ...[...this.#verdicts.values()].map((e) => ({ ...pick(e), verdict: e.refusal.code })),
+      ...[...this.#verified.values()].map((e) => ({
+        ...pick(e),
+        verdict: 'right' as const,
+        snapshot: e.snapshot !== null,
+      })),
+      ...[...this.#verdicts.values()].map((e) => ({ ...pick(e), verdict: e.refusal.code, snapshot: false })),
     ].sort((a, b) => (a.batchIndex < b.batchIndex ? -1 : a.batchIndex > b.batchIndex ? 1 : 0))
   }
 
@@ -217,7 +234,7 @@ export class ChainReplayer {
 
     let base = this.#genesis
     for (const entry of this.#verified.values()) {
-      if (entry.batchIndex < k && entry.batchIndex > base.batchIndex) base = entry
+      if (entry.snapshot !== null && entry.batchIndex < k && entry.batchIndex > base.batchIndex) base = entry
     }
     const ancestors: bigint[] = []
     for (let i = base.batchIndex + 1n; i < k; i++) ancestors.push(i)
@@ -256,7 +273,9 @@ export class ChainReplayer {
         this.#remember(i, batchHash, outcome)
         return i === k ? outcome : (this.#remember(k, hashK, wrongParent(k, i, outcome)) as ProverRefusal)
       }
-      this.#remember(i, batchHash, outcome, engine.snapshot())
+      // A snapshot is the whole state: only of the batch asked for, and of every 16th on the way.
+      const keep = i === k || i % SNAPSHOT_EVERY_BATCHES === 0n
+      this.#remember(i, batchHash, outcome, keep ? engine.snapshot() : null)
       parentRoot = header.stateRoot.toLowerCase() as Hex
       if (i === k) return outcome
     }
@@ -329,7 +348,7 @@ export class ChainReplayer {
     batchIndex: bigint,
     batchHash: Hex,
     result: ReplayToResult,
-    snapshot?: Uint8Array,
+    snapshot: Uint8Array | null = null,
   ): ReplayToResult {
     // Transient failures say nothing about the batch and are never cached.
     if (!result.ok && result.code !== ProverCode.WRONG_TRANSITION && result.code !== ProverCode.WRONG_PARENT)
@@ -339,7 +358,6 @@ export class ChainReplayer {
       this.#verdicts.set(batchIndex, { batchIndex, batchHash: hash, refusal: result })
       return result
     }
-    if (snapshot === undefined) return result
     this.#verified.set(batchIndex, {
       batchIndex,
       batchHash: hash,
@@ -347,10 +365,18 @@ export class ChainReplayer {
       snapshot,
       result,
     })
-    while (this.#verified.size > this.#maxCached) {
-      let lowest: bigint | null = null
-      for (const index of this.#verified.keys()) if (lowest === null || index < lowest) lowest = index
-      this.#verified.delete(lowest!)
+    const ascending = [...this.#verified.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    let snapshots = ascending.filter((i) => this.#verified.get(i)!.snapshot !== null).length
+    for (const index of ascending) {
+      if (snapshots <= this.#maxCached) break
+      const entry = this.#verified.get(index)!
+      if (entry.snapshot !== null) {
+        entry.snapshot = null
+        snapshots--
+      }
+    }
+    for (const index of ascending.slice(0, Math.max(0, ascending.length - MAX_CACHED_RESULTS))) {
+      this.#verified.delete(index)
     }
     return result
   }

@@ -149,9 +149,10 @@ describe('prover-stub on anvil', () => {
     expect(again.body.signer).toBe(attesters[0]!.address)
     expect(replayers[0]!.stats.batchesReplayed).toBe(before[0]!.batchesReplayed)
     expect(replayers[0]!.stats.cacheHits).toBe(before[0]!.cacheHits + 1)
-    expect(replayers[0]!.cachedBatches().map((b) => [b.batchIndex, b.verdict])).toEqual([
-      [1n, 'right'],
-      [2n, 'right'],
+    // Only the batch asked for keeps a snapshot (and every 16th on the way): a snapshot is the whole state.
+    expect(replayers[0]!.cachedBatches().map((b) => [b.batchIndex, b.verdict, b.snapshot])).toEqual([
+      [1n, 'right', false],
+      [2n, 'right', true],
     ])
   })
 
