@@ -6,18 +6,25 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { attachSigners, decodePostedBatch } from '../engine/batch/replayBatch.ts'
 import { withdrawalLeafHash, withdrawalProof } from '../engine/commitment/withdrawalsTree.ts'
 import type { EngineEvent } from '../engine/events.ts'
-import { Side, TimeInForce } from '../engine/ops.ts'
+import { Side } from '../engine/ops.ts'
 import { userOpDigest } from '../engine/signing/digest.ts'
 import { recoverAddress } from '../engine/signing/recoverAddress.ts'
 import { INSURANCE_FUND_ACCOUNT_ID } from '../engine/state/engineState.ts'
 import type { SequencedOp } from '../sequencer/api.ts'
 import { HttpProver } from '../sequencer/batcher/prover.ts'
 import { MARK_TICKS } from '../sequencer/testing/sequencerHarness.ts'
-import type { TestKey } from '../sequencer/testing/testKeys.ts'
 import { revertErrorName } from '../settlement-contracts/ts/client.ts'
 import { Watcher } from '../watcher/watcher.ts'
 import { type Devnet, ManualBatcher, type Role, startDevnet, USDC, USERS } from './support/devnet.ts'
-import { accepted, replayFinalized, type Stack, startProverService, startStack } from './support/stack.ts'
+import {
+  accepted,
+  cross,
+  prices,
+  replayFinalized,
+  type Stack,
+  startProverService,
+  startStack,
+} from './support/stack.ts'
 
 /**
  * End to end on a real anvil: the operator's node (sequencer, inbox reader, batcher), users signing
@@ -68,30 +75,6 @@ async function askProver(url: string, batchIndex: bigint) {
     body: JSON.stringify({ batchIndex: batchIndex.toString() }),
   })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
-}
-
-async function prices(s: Stack, ticks: readonly number[] = MARK_TICKS): Promise<void> {
-  for (const u of s.node.signer.prices(s.node.config, s.node.clock.nowMs(), ticks)) {
-    await accepted(s.node.sequencer.submitOracleUpdate(u))
-  }
-}
-
-/** `seller` rests an ask and `buyer` takes all of it with an IOC buy: one trade of `sizeLots` at `priceTicks`. */
-async function cross(
-  s: Stack,
-  seller: TestKey,
-  buyer: TestKey,
-  priceTicks: number,
-  sizeLots: number,
-): Promise<void> {
-  await accepted(
-    s.node.sequencer.submit(s.node.signer.place(seller, { side: Side.Sell, priceTicks, sizeLots })),
-  )
-  await accepted(
-    s.node.sequencer.submit(
-      s.node.signer.place(buyer, { side: Side.Buy, priceTicks, sizeLots, tif: TimeInForce.IOC }),
-    ),
-  )
 }
 
 /** Claims every withdrawal of every finalized batch of ours on L1, as the account paid. */

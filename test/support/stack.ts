@@ -1,8 +1,6 @@
-import { type Address, bytesToHex } from 'viem'
 import { expect } from 'vitest'
-import { attachSigners, decodePostedBatch, replayDecodedBatch } from '../../engine/batch/replayBatch.ts'
-import { Engine } from '../../engine/engine.ts'
-import { recoverAddress } from '../../engine/signing/recoverAddress.ts'
+import type { Engine } from '../../engine/engine.ts'
+import { Side, TimeInForce } from '../../engine/ops.ts'
 import { Attester } from '../../prover-stub/attester.ts'
 import { HttpAttesterClient } from '../../prover-stub/attesterClient.ts'
 import { ChainReplayer } from '../../prover-stub/chainReplayer.ts'
@@ -12,8 +10,10 @@ import type { SubmitResult } from '../../sequencer/api.ts'
 import { Batcher } from '../../sequencer/batcher/batcher.ts'
 import type { Prover } from '../../sequencer/batcher/prover.ts'
 import { InboxReader } from '../../sequencer/l1/inboxReader.ts'
-import { startTestNode, type TestNode } from '../../sequencer/testing/sequencerHarness.ts'
+import { MARK_TICKS, startTestNode, type TestNode } from '../../sequencer/testing/sequencerHarness.ts'
+import type { TestKey } from '../../sequencer/testing/testKeys.ts'
 import type { SettlementClient } from '../../settlement-contracts/ts/client.ts'
+import { rebuildFinalizedState } from '../../watcher/exit/finalizedState.ts'
 import type { Devnet } from './devnet.ts'
 
 /**
@@ -79,40 +79,17 @@ export async function accepted(result: Promise<SubmitResult>): Promise<void> {
 }
 
 /**
- * What a user's own tool does when the operator is gone: replays every finalized batch from L1 with the
- * engine, checking each, and returns the engine at the last finalized root (for escape proofs).
+ * What a user's own tool does when the operator is gone (`npm run exit`): replays every finalized batch
+ * from L1 with the engine, checking each, and returns the engine at the last finalized root.
  */
 export async function replayFinalized(devnet: Devnet, reader: SettlementClient): Promise<Engine> {
-  const finalized = Number(await reader.settlement.read.finalizedBatchIndex())
-  const engine = Engine.create(devnet.config)
-  const logs = await reader.proposedBatches({ fromBlock: devnet.deployment.deployBlock })
-  const inbox = (await reader.inboxItems({ fromBlock: devnet.deployment.deployBlock })).map(({ item }) => ({
-    index: Number(item.index),
-    kind: item.kind === 0 ? ('deposit' as const) : ('forcedWithdrawal' as const),
-    account: item.account.toLowerCase() as Address,
-    amountQuantums: item.amountQuantums,
-  }))
-  for (let i = 1; i <= finalized; i++) {
-    const hash = await reader.settlement.read.batchHashOf([BigInt(i)])
-    const log = logs.find((l) => l.batchHash === hash)
-    if (log === undefined) throw new Error(`no BatchProposed for live batch ${i}`)
-    const decoded = decodePostedBatch(engine, await reader.batchData(log))
-    if (!('entries' in decoded)) throw new Error(decoded.detail)
-    const bad = attachSigners(
-      decoded,
-      decoded.jobs.map((j) => recoverAddress(j.digest, j.signature)),
-    )
-    if (bad !== null) throw new Error(bad.detail)
-    const result = replayDecodedBatch(
-      engine,
-      decoded.entries,
-      log.header,
-      inbox.slice(engine.state.inboxConsumed),
-    )
-    if (!result.ok) throw new Error(`batch ${i}: ${result.detail}`)
-  }
-  expect(bytesToHex(engine.root())).toBe(await reader.settlement.read.finalizedStateRoot())
-  return engine
+  const state = await rebuildFinalizedState({
+    client: reader,
+    config: devnet.config,
+    fromBlock: devnet.deployment.deployBlock,
+  })
+  expect(state.stateRoot).toBe(await reader.settlement.read.finalizedStateRoot())
+  return state.engine
 }
 
 /** The prover-stub as deployed: one HTTP attester per devnet attester key, and a coordinator in front. */
@@ -148,4 +125,28 @@ export async function startProverService(devnet: Devnet): Promise<{ url: string;
     await Promise.all(servers.map((s) => s.close()))
     throw error
   }
+}
+
+export async function prices(s: Stack, ticks: readonly number[] = MARK_TICKS): Promise<void> {
+  for (const u of s.node.signer.prices(s.node.config, s.node.clock.nowMs(), ticks)) {
+    await accepted(s.node.sequencer.submitOracleUpdate(u))
+  }
+}
+
+/** `seller` rests an ask and `buyer` takes all of it with an IOC buy: one trade of `sizeLots` at `priceTicks`. */
+export async function cross(
+  s: Stack,
+  seller: TestKey,
+  buyer: TestKey,
+  priceTicks: number,
+  sizeLots: number,
+): Promise<void> {
+  await accepted(
+    s.node.sequencer.submit(s.node.signer.place(seller, { side: Side.Sell, priceTicks, sizeLots })),
+  )
+  await accepted(
+    s.node.sequencer.submit(
+      s.node.signer.place(buyer, { side: Side.Buy, priceTicks, sizeLots, tif: TimeInForce.IOC }),
+    ),
+  )
 }
