@@ -8,6 +8,7 @@ import {
 } from '../engine/batch/replayBatch.ts'
 import { Engine } from '../engine/engine.ts'
 import { recoverAddress } from '../engine/signing/recoverAddress.ts'
+import type { StoredBatch } from './log/opLog.ts'
 import { fundAndPrice, startTestNode, type TestNode, USDC } from './testing/sequencerHarness.ts'
 import { TestKey } from './testing/testKeys.ts'
 
@@ -30,6 +31,41 @@ async function trade(n: TestNode, count: number): Promise<void> {
   }
 }
 
+/** The batch validity rule a watcher applies: decode, recover every signer, match the inbox, replay, compare. */
+function expectReplays(config: TestNode['config'], batches: readonly StoredBatch[]): void {
+  const inbox: InboxRecord[] = KEYS.map((k, index) => ({
+    index,
+    kind: 'deposit',
+    account: k.address,
+    amountQuantums: 1_000_000n * USDC,
+  }))
+  const replica = Engine.create(config)
+  for (const batch of batches) {
+    const decoded = decodePostedBatch(replica, batch.data)
+    if (!('entries' in decoded)) throw new Error(decoded.detail)
+    expect(decoded.entries.length).toBe(batch.lastSeq - batch.firstSeq + 1)
+    expect(
+      attachSigners(
+        decoded,
+        decoded.jobs.map((j) => recoverAddress(j.digest, j.signature)),
+      ),
+    ).toBeNull()
+    const claimed = {
+      batchIndex: BigInt(batch.batchIndex),
+      stateRoot: bytesToHex(batch.stateRoot),
+      withdrawalsRoot: bytesToHex(batch.withdrawalsRoot),
+      inboxConsumed: BigInt(batch.inboxConsumed),
+    }
+    const result = replayDecodedBatch(
+      replica,
+      decoded.entries,
+      claimed,
+      inbox.slice(replica.state.inboxConsumed),
+    )
+    expect(result.ok, result.ok ? '' : result.detail).toBe(true)
+  }
+}
+
 describe('Sequencer.sealBatch', () => {
   it('seals consecutive seq ranges whose posted data replays to the sealed roots', async () => {
     node = await startTestNode({ snapshotOnClose: false, snapshotIntervalOps: 0 })
@@ -43,38 +79,7 @@ describe('Sequencer.sealBatch', () => {
     expect(first!.lastSeq + 1).toBe(stored!.firstSeq)
     expect(stored!.prevStateRoot).toEqual(first!.stateRoot)
 
-    // The batch validity rule a watcher applies: decode, recover every signer, match the inbox, replay, compare.
-    const inbox: InboxRecord[] = KEYS.map((k, index) => ({
-      index,
-      kind: 'deposit',
-      account: k.address,
-      amountQuantums: 1_000_000n * USDC,
-    }))
-    const replica = Engine.create(node.config)
-    for (const batch of [first!, stored!]) {
-      const decoded = decodePostedBatch(replica, batch.data)
-      if (!('entries' in decoded)) throw new Error(decoded.detail)
-      expect(decoded.entries.length).toBe(batch.lastSeq - batch.firstSeq + 1)
-      expect(
-        attachSigners(
-          decoded,
-          decoded.jobs.map((j) => recoverAddress(j.digest, j.signature)),
-        ),
-      ).toBeNull()
-      const claimed = {
-        batchIndex: BigInt(batch.batchIndex),
-        stateRoot: bytesToHex(batch.stateRoot),
-        withdrawalsRoot: bytesToHex(batch.withdrawalsRoot),
-        inboxConsumed: BigInt(batch.inboxConsumed),
-      }
-      const result = replayDecodedBatch(
-        replica,
-        decoded.entries,
-        claimed,
-        inbox.slice(replica.state.inboxConsumed),
-      )
-      expect(result.ok, result.ok ? '' : result.detail).toBe(true)
-    }
+    expectReplays(node.config, [first!, stored!])
   })
 
   it('re-seals at the same seqs after a restart without a snapshot, to the same roots', async () => {
@@ -104,5 +109,36 @@ describe('Sequencer.sealBatch', () => {
     expect(reopened.sealedBatches).toBe(1)
     expect(reopened.opsSinceSeal).toBe(0)
     expect((await reopened.status()).stateRoot).toBe(root)
+  })
+  it('seals by itself before a batch outgrows maxBatchBytes, splitting groups too large alone', async () => {
+    const maxBatchBytes = 3_000
+    node = await startTestNode({ snapshotOnClose: false, snapshotIntervalOps: 0, maxBatchBytes })
+    await fundAndPrice(node.sequencer, node, KEYS)
+    const burst = async (n: TestNode, from: number, count: number) => {
+      const acks = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          n.sequencer.submit(n.signer.place(KEYS[i % 3]!, { priceTicks: 580_000 + from + i, sizeLots: 1 })),
+        ),
+      )
+      for (const ack of acks) expect(ack.ok).toBe(true)
+    }
+    await burst(node, 0, 200) // about 17 KB of intents, arriving at once
+    await node.sequencer.sealBatch()!.durable
+    let batches = node.sequencer.batches(1)
+    expect(batches.length).toBeGreaterThanOrEqual(6)
+    for (const b of batches) expect(b.data.length).toBeLessThanOrEqual(maxBatchBytes)
+    for (let i = 1; i < batches.length; i++) expect(batches[i]!.firstSeq).toBe(batches[i - 1]!.lastSeq + 1)
+    expect(batches.at(-1)!.lastSeq).toBe((await node.sequencer.status()).seq)
+    expectReplays(node.config, batches)
+
+    // After a restart with an open batch, its size is known again: the cap still holds.
+    await burst(node, 1_000, 20)
+    const reopened = await node.reopen()
+    expect(reopened.opsSinceSeal).toBeGreaterThan(0)
+    await burst(node, 2_000, 100)
+    await reopened.sealBatch()!.durable
+    batches = reopened.batches(1)
+    for (const b of batches) expect(b.data.length).toBeLessThanOrEqual(maxBatchBytes)
+    expectReplays(node.config, batches)
   })
 })

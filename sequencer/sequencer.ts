@@ -73,6 +73,13 @@ export interface SequencerOptions {
   timeAdvanceIntervalMs?: number
   /** Most entries in one group commit. Default 8,192. */
   maxGroupOps?: number
+  /**
+   * Most encoded bytes in one batch: what one L1 proposal can carry. The sequencer seals the open batch
+   * itself before a group that would take it past this, and splits a group larger than half of it, so no
+   * sealed batch is too large to post however fast intents arrive. Default: no limit (batches end only
+   * when `sealBatch` is called).
+   */
+  maxBatchBytes?: number
   /** Intents in flight (received, not yet answered) beyond which new ones are refused OVERLOADED. Default 100,000. */
   maxPendingIntents?: number
   /** Signatures per message to a recovery worker. Default 256. */
@@ -142,6 +149,9 @@ export class Sequencer implements SequencerApi {
   readonly #snapshotOnClose: boolean
   readonly #timeAdvanceIntervalMs: number
   readonly #maxGroupOps: number
+  readonly #maxBatchBytes: number | null
+  /** Encoded bytes of the groups applied since the last seal: an upper bound of the open batch's encoding. */
+  #bytesSinceSeal = 0
   readonly #maxPending: number
   readonly #chunkJobs: number
   /** A read connection on the log, for the batcher: entries of a batch, and the batches table. */
@@ -202,6 +212,14 @@ export class Sequencer implements SequencerApi {
     this.#snapshotOnClose = options.snapshotOnClose ?? true
     this.#timeAdvanceIntervalMs = options.timeAdvanceIntervalMs ?? 1_000
     this.#maxGroupOps = options.maxGroupOps ?? 8_192
+    this.#maxBatchBytes = options.maxBatchBytes ?? null
+    if (this.#maxBatchBytes !== null && this.#lastSealedSeq < engine.state.seq) {
+      // After a restart: the open batch's size, as the seal will encode it.
+      this.#bytesSinceSeal = encodeBatch({
+        version: 1,
+        entries: readLog.entriesBetween(this.#lastSealedSeq + 1, engine.state.seq),
+      }).length
+    }
     this.#maxPending = options.maxPendingIntents ?? 100_000
     this.#chunkJobs = options.recoveryChunkJobs ?? 256
     this.#chunkJobBuffer = new Uint8Array(this.#chunkJobs * JOB_BYTES)
@@ -544,17 +562,38 @@ export class Sequencer implements SequencerApi {
       })
       items.push(item)
     }
-    const group = this.#encode(entries, items)
-    if (group === null) {
+    const encoded = this.#encode(entries, items)
+    if (encoded === null) {
       if (this.#ready.length > 0) this.#scheduleFlush()
       return
     }
+    let group = encoded
+    if (this.#maxBatchBytes !== null) {
+      // A group too large for a batch on its own goes back in halves: each half is checked again next time.
+      while (group.batch.length > this.#maxBatchBytes / 2 && entries.length > 1) {
+        const keep = entries.length >> 1
+        const back = items.splice(keep).filter((item): item is Item => item !== null)
+        entries.length = keep
+        this.#ready = [...back, ...this.#ready]
+        group = encodeGroup(entries, state.seq, state.timestampMs)! // entries is not empty
+      }
+      // Seal before a group that would take the open batch past what one proposal carries.
+      if (this.#bytesSinceSeal > 0 && this.#bytesSinceSeal + group.batch.length > this.#maxBatchBytes) {
+        this.sealBatch()
+        if (this.#halted !== null) {
+          for (const item of items) this.#answer(item, intakeReject(IntakeCode.HALTED, 'the node halted'))
+          return
+        }
+      }
+    }
+    const groupBytes = group.batch.length
     this.#committing = true
     const started = performance.now()
     this.#writer.append(group).then(
       () => {
         this.#metrics?.logCommit((performance.now() - started) / 1000, entries.length)
         this.#applyGroup(entries, items)
+        this.#bytesSinceSeal += groupBytes
         this.#committing = false
         // Whatever arrived during this commit forms the next group at once.
         this.#flush()
@@ -766,6 +805,7 @@ export class Sequencer implements SequencerApi {
     }
     this.#sealedBatches = batchIndex
     this.#lastSealedSeq = lastSeq
+    this.#bytesSinceSeal = 0
     this.#lastSealedRoot = record.stateRoot
     this.#logger?.info(
       { batchIndex, firstSeq, lastSeq, bytes: record.data.length, stateRoot: bytesToHex(record.stateRoot) },

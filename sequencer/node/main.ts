@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util'
 import { collectDefaultMetrics } from 'prom-client'
 import { privateKeyToAccount } from 'viem/accounts'
-import { loadKzg } from '../../settlement-contracts/ts/blobs.ts'
-import { connect, SettlementClient } from '../../settlement-contracts/ts/client.ts'
+import { loadKzg, MAX_BLOB_DATA_BYTES } from '../../settlement-contracts/ts/blobs.ts'
+import { connect, MAX_CALLDATA_BATCH_BYTES, SettlementClient } from '../../settlement-contracts/ts/client.ts'
 import { settlementAbi } from '../../settlement-contracts/ts/generated/abis.ts'
 import { checkGenesisOnChain, GenesisError } from '../../settlement-contracts/ts/genesis.ts'
 import { HaltCode } from '../api.ts'
@@ -57,6 +57,10 @@ try {
     timeAdvanceIntervalMs: config.timeAdvanceIntervalMs,
     maxGroupOps: config.maxGroupOps,
     maxPendingIntents: config.maxPendingIntents,
+    // Posting to L1: no batch may be larger than one proposal carries, however fast intents come.
+    ...(config.rpcUrl !== null && config.operatorPrivateKey !== null
+      ? { maxBatchBytes: config.batch.dataMode === 'blobs' ? MAX_BLOB_DATA_BYTES : MAX_CALLDATA_BATCH_BYTES }
+      : {}),
     logger: log,
     metrics,
   })

@@ -132,6 +132,12 @@ export interface ProposeBatchParameters {
 export type DataMode = 'calldata' | 'blobs'
 
 /**
+ * The most batch data one `proposeBatch` should carry: execution clients' transaction pools refuse
+ * transactions over 128 KiB (geth's txMaxSize), and the call's own encoding needs a few hundred bytes.
+ */
+export const MAX_CALLDATA_BATCH_BYTES = 120_000
+
+/**
  * The batch data of a proposal cannot be had, and that is the proposer's doing: the transaction is not a
  * direct proposal, its data does not hash to the header's `dataHash`, or its blobs are not a canonical
  * payload. Nobody can replay such a batch. Other failures (RPC, blob source) are ours, and worth a retry.
