@@ -181,6 +181,10 @@ describe('batcher on anvil', () => {
     const header = b.tracked()[0]!.header!
     expect(header.batchIndex).toBe(3n)
     await devnet.as.watcher.challenge(header)
+    // The proof is built beside the ticks: the first one starts it, the one after it arrives sends it.
+    expect((await b.tick()).proven).toEqual([])
+    expect(b.tracked().find((t) => t.batchIndex === 3)!.status).toBe('challenged')
+    await b.proofsSettled()
     const report = await b.tick()
     expect(report.proven).toEqual([3])
     expect(report.finalized).toEqual([3]) // proven: it finalizes without waiting for its window

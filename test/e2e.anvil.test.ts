@@ -295,6 +295,8 @@ describe('end to end on anvil', () => {
     await griefer.challenge(header)
 
     // The operator's batcher asks the prover-stub (three attesters over HTTP) and proves on chain.
+    expect((await s.step()).proven).toEqual([])
+    await s.batcher.proofsSettled()
     const report = await s.step()
     expect(report.proven).toEqual([1])
     expect(report.finalized).toEqual([1]) // proven: no need to wait out the challenge window

@@ -14,7 +14,7 @@ import type { StoredBatch } from '../log/opLog.ts'
 import type { SequencerMetrics } from '../metrics.ts'
 import { Repeating } from '../repeating.ts'
 import type { Sequencer } from '../sequencer.ts'
-import type { Prover } from './prover.ts'
+import type { Prover, ProverAnswer } from './prover.ts'
 
 export interface BatcherOptions {
   sequencer: Sequencer
@@ -83,7 +83,8 @@ export class Batcher {
   /** Every BatchProposed seen, by batch hash. */
   readonly #proposals = new Map<Hex, ProposedBatchLog>()
   readonly #tracked = new Map<number, TrackedBatch>()
-  readonly #proving = new Set<Hex>()
+  /** Proofs being built for our challenged batches, by batch hash: the prover runs beside the ticks. */
+  readonly #proofs = new Map<Hex, ProofJob>()
   readonly #warned = new Set<string>()
   /** Our batches' blob `dataHash`, by index: computing one takes a KZG commitment per blob. */
   readonly #blobDataHashes = new Map<number, Hex>()
@@ -124,6 +125,11 @@ export class Batcher {
   /** Stops the timer and waits for a tick in flight. */
   async stop(): Promise<void> {
     await this.#loop.stop()
+  }
+
+  /** Resolves when every proof being built now has its answer (the next tick sends it). */
+  async proofsSettled(): Promise<void> {
+    await Promise.all([...this.#proofs.values()].map((job) => job.done))
   }
 
   /** Our batches from the last finalized one on, as of the last tick. */
@@ -458,36 +464,53 @@ export class Batcher {
     }
     if (dispute !== 'challenged') return
     tracked.status = 'challenged'
-    if (this.#proving.has(batchHash)) return
-    this.#o.metrics?.batchStatus('challenged', i)
-    this.#log?.warn({ batchIndex: i }, 'batch of ours challenged; proving')
     const prover = this.#o.prover
     if (prover === undefined || prover === null) {
-      this.#warnOnce(`noprover-${batchHash}`, () =>
+      this.#warnOnce(`noprover-${batchHash}`, () => {
+        this.#o.metrics?.batchStatus('challenged', i)
         this.#log?.error(
           { batchIndex: i },
           'no prover configured: the challenged batch will revert after the prove window',
-        ),
-      )
+        )
+      })
       return
     }
-    this.#proving.add(batchHash)
-    try {
-      const answer = await prover.prove(header)
-      if (!answer.ok) {
-        if (answer.refused) {
-          this.#o.sequencer.halt(
-            HaltCode.PROVER_REFUSED,
-            `the prover refuses batch ${i} of ours (${answer.code}: ${answer.detail}); our engine and the prover disagree`,
-          )
-        } else {
-          this.#log?.error(
-            { batchIndex: i, code: answer.code, detail: answer.detail },
-            'prover failed; retrying next tick',
-          )
-        }
-        return
+    // Building a proof can take as long as replaying the chain: it runs beside the ticks, which keep
+    // posting and resolving; a tick sends the proof once it is there (one sender, so no nonce races).
+    let job = this.#proofs.get(batchHash)
+    if (job === undefined) {
+      this.#o.metrics?.batchStatus('challenged', i)
+      this.#log?.warn({ batchIndex: i }, 'batch of ours challenged; proving')
+      const started: ProofJob = { answer: null, done: Promise.resolve() }
+      started.done = prover.prove(header).then(
+        (answer) => {
+          started.answer = answer
+        },
+        (error: unknown) => {
+          started.answer = { ok: false, code: 'PROVER_ERROR', detail: String(error), refused: false }
+        },
+      )
+      this.#proofs.set(batchHash, started)
+      job = started
+    }
+    const answer = job.answer
+    if (answer === null) return
+    this.#proofs.delete(batchHash)
+    if (!answer.ok) {
+      if (answer.refused) {
+        this.#o.sequencer.halt(
+          HaltCode.PROVER_REFUSED,
+          `the prover refuses batch ${i} of ours (${answer.code}: ${answer.detail}); our engine and the prover disagree`,
+        )
+      } else {
+        this.#log?.error(
+          { batchIndex: i, code: answer.code, detail: answer.detail },
+          'prover failed; asking again next tick',
+        )
       }
+      return
+    }
+    try {
       await this.#o.client.prove(header, answer.proof)
       tracked.status = 'proven'
       this.#disputes.set(batchHash, 'proven')
@@ -497,10 +520,8 @@ export class Batcher {
     } catch (error) {
       this.#log?.error(
         { batchIndex: i, revert: revertErrorName(error), err: error },
-        'proving failed; retrying next tick',
+        'sending the proof failed; proving again next tick',
       )
-    } finally {
-      this.#proving.delete(batchHash)
     }
   }
 
@@ -574,6 +595,12 @@ export class Batcher {
     emit?.()
     return false
   }
+}
+
+interface ProofJob {
+  /** Null while the prover works. */
+  answer: ProverAnswer | null
+  done: Promise<void>
 }
 
 /** Our batch, by what L1 stores of it apart from the data: roots and inbox count. */
