@@ -108,6 +108,8 @@ export const HaltCode = {
   BATCH_CONFLICT: 'BATCH_CONFLICT',
   /** The L1 inbox reader found consumed items changed on L1 (a reorg deeper than the confirmations, or a reclaim). */
   INBOX_FAULT: 'INBOX_FAULT',
+  /** A sealed batch is larger than one proposal can carry in the configured data mode (batch.dataMode). */
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
 } as const
 export type HaltCode = (typeof HaltCode)[keyof typeof HaltCode]
 

@@ -569,19 +569,26 @@ export class Sequencer implements SequencerApi {
     }
     let group = encoded
     if (this.#maxBatchBytes !== null) {
-      // A group too large for a batch on its own goes back in halves: each half is checked again next time.
-      while (group.batch.length > this.#maxBatchBytes / 2 && entries.length > 1) {
-        const keep = entries.length >> 1
+      // Group encodings add up to about the batch's (each group has its own address table, the batch
+      // indexes one larger table): 1/32 of the limit is kept back for the difference.
+      const limit = this.#maxBatchBytes - (this.#maxBatchBytes >> 5)
+      // A group too large for half a batch keeps the entries that fit; the rest go back to the queue.
+      while (group.batch.length > limit / 2 && entries.length > 1) {
+        const keep = Math.max(1, Math.floor((entries.length * limit) / 2 / group.batch.length)) // floor: stay under
         const back = items.splice(keep).filter((item): item is Item => item !== null)
         entries.length = keep
         this.#ready = [...back, ...this.#ready]
         group = encodeGroup(entries, state.seq, state.timestampMs)! // entries is not empty
       }
       // Seal before a group that would take the open batch past what one proposal carries.
-      if (this.#bytesSinceSeal > 0 && this.#bytesSinceSeal + group.batch.length > this.#maxBatchBytes) {
-        this.sealBatch()
-        if (this.#halted !== null) {
-          for (const item of items) this.#answer(item, intakeReject(IntakeCode.HALTED, 'the node halted'))
+      if (this.#bytesSinceSeal > 0 && this.#bytesSinceSeal + group.batch.length > limit) {
+        if (this.sealBatch() === null) {
+          // Halted by the seal, or closing: either way this group must not make the open batch too large.
+          const why =
+            this.#halted !== null
+              ? intakeReject(IntakeCode.HALTED, 'the node halted')
+              : intakeReject(IntakeCode.CLOSED, 'the sequencer is shutting down')
+          for (const item of items) this.#answer(item, why)
           return
         }
       }

@@ -6,7 +6,7 @@ import { Batcher } from '../sequencer/batcher/batcher.ts'
 import type { Prover } from '../sequencer/batcher/prover.ts'
 import { MARK_TICKS, startTestNode, type TestNode } from '../sequencer/testing/sequencerHarness.ts'
 import { signAttestation } from '../settlement-contracts/ts/attestation.ts'
-import { InboxKind } from '../settlement-contracts/ts/client.ts'
+import { type DataMode, InboxKind, MAX_CALLDATA_BATCH_BYTES } from '../settlement-contracts/ts/client.ts'
 import { DEVNET_VKEY, type Devnet, startDevnet, USDC } from './support/devnet.ts'
 
 /**
@@ -218,7 +218,7 @@ describe('batcher on anvil, L1 surprises', () => {
   let d: Devnet
   let n: TestNode
   const tick = (b: Batcher, forceSeal = false) => b.tick({ forceSeal })
-  const fresh = (repostReverted = false) =>
+  const fresh = (repostReverted = false, dataMode: DataMode = 'blobs') =>
     new Batcher({
       sequencer: n.sequencer,
       client: d.as.proposer,
@@ -227,6 +227,7 @@ describe('batcher on anvil, L1 surprises', () => {
       intervalMs: 60_000,
       fromBlock: d.deployment.deployBlock,
       repostReverted,
+      dataMode,
     })
   const propose = async (i: number) => {
     const rec = n.sequencer.batch(i)!
@@ -341,5 +342,22 @@ describe('batcher on anvil, L1 surprises', () => {
     expect(n.sequencer.halted?.code).toBe(HaltCode.BATCH_REVERTED)
     await n.reopen()
     expect((await tick(fresh(true))).posted).toEqual([index])
+  }, 60_000)
+  it('halts BATCH_TOO_LARGE on a sealed batch one calldata proposal cannot carry, and posts it in blobs', async () => {
+    // About 2,000 intents (many rejected by the engine, all sequenced and posted): some 140 KB packed.
+    const acks = await Promise.all(
+      Array.from({ length: 2_000 }, (_, i) =>
+        n.sequencer.submit(n.signer.place(d.keys.alice, { priceTicks: 500_000 + i, sizeLots: 1 })),
+      ),
+    )
+    for (const ack of acks) expect(ack.ok).toBe(true)
+    const sealed = n.sequencer.sealBatch()!
+    await sealed.durable
+    expect(sealed.record.data.length).toBeGreaterThan(MAX_CALLDATA_BATCH_BYTES)
+    expect((await tick(fresh(false, 'calldata'))).posted).toEqual([])
+    expect(n.sequencer.halted?.code).toBe(HaltCode.BATCH_TOO_LARGE)
+    expect(n.sequencer.halted?.message).toMatch(/Restart with batch.dataMode "blobs" to post it/)
+    await n.reopen()
+    expect((await tick(fresh(false, 'blobs'))).posted).toEqual([sealed.record.batchIndex])
   }, 60_000)
 })

@@ -4,6 +4,7 @@ import { blobDataHashOf, MAX_BLOB_DATA_BYTES } from '../../settlement-contracts/
 import {
   type BatchHeader,
   type DataMode,
+  MAX_CALLDATA_BATCH_BYTES,
   type ProposedBatchLog,
   revertErrorName,
   type SettlementClient,
@@ -270,6 +271,18 @@ export class Batcher {
       await this.#follow({ ...batch, status: 'posted' }, header, report)
     }
     await this.#resolveDue(finalized, report)
+    // Proofs for batches no longer pending (finalized, or reverted) are not needed any more.
+    if (this.#proofs.size > 0) {
+      const pending = new Set<Hex>()
+      for (const t of this.#tracked.values()) {
+        try {
+          if (t.header !== null) pending.add(this.#hashOf(t.header))
+        } catch {
+          // a header no longer in the scanned logs: its batch is not pending
+        }
+      }
+      for (const hash of this.#proofs.keys()) if (!pending.has(hash)) this.#proofs.delete(hash)
+    }
     report.creditClaimedWei = await this.#claimCredit()
     this.#consecutiveErrors = 0
     return report
@@ -393,15 +406,21 @@ export class Batcher {
       // Mined and live: the next tick finds it on L1. Reverted or dropped: send it again.
       if (state === 'success') return null
     }
+    const dataMode = this.#o.dataMode ?? 'blobs'
+    const maxBytes = dataMode === 'blobs' ? MAX_BLOB_DATA_BYTES : MAX_CALLDATA_BATCH_BYTES
+    if (batch.data.length > maxBytes) {
+      // Sealed under a larger limit (another data mode, or before the node capped batches): it can never
+      // be posted this way, and every later batch waits behind it.
+      this.#o.sequencer.halt(
+        HaltCode.BATCH_TOO_LARGE,
+        `batch ${batch.batchIndex} is ${batch.data.length} bytes; one ${dataMode} proposal carries at most ${maxBytes}. ` +
+          (dataMode === 'calldata'
+            ? 'Restart with batch.dataMode "blobs" to post it (docs/operations.md, "Halts")'
+            : 'It was sealed before the node capped batch sizes; see docs/operations.md, "Halts"'),
+      )
+      return null
+    }
     try {
-      let dataMode = this.#o.dataMode ?? 'blobs'
-      if (dataMode === 'blobs' && batch.data.length > MAX_BLOB_DATA_BYTES) {
-        this.#log?.warn(
-          { batchIndex: batch.batchIndex, bytes: batch.data.length, maxBlobBytes: MAX_BLOB_DATA_BYTES },
-          "batch data too large for one proposal's blobs; posting it as calldata (lower batch.maxOps)",
-        )
-        dataMode = 'calldata'
-      }
       const hash = await client.sendProposeBatch({
         prevStateRoot: bytesToHex(batch.prevStateRoot),
         stateRoot: bytesToHex(batch.stateRoot),
@@ -460,6 +479,7 @@ export class Batcher {
     this.#tracked.set(i, tracked)
     if (dispute === 'proven') {
       tracked.status = 'proven'
+      this.#proofs.delete(batchHash) // proven by someone else meanwhile: the answer is not needed
       return
     }
     if (dispute !== 'challenged') return
@@ -495,8 +515,8 @@ export class Batcher {
     }
     const answer = job.answer
     if (answer === null) return
-    this.#proofs.delete(batchHash)
     if (!answer.ok) {
+      this.#proofs.delete(batchHash) // asked again on the next tick
       if (answer.refused) {
         this.#o.sequencer.halt(
           HaltCode.PROVER_REFUSED,
@@ -512,6 +532,7 @@ export class Batcher {
     }
     try {
       await this.#o.client.prove(header, answer.proof)
+      this.#proofs.delete(batchHash)
       tracked.status = 'proven'
       this.#disputes.set(batchHash, 'proven')
       report.proven.push(i)
@@ -520,7 +541,7 @@ export class Batcher {
     } catch (error) {
       this.#log?.error(
         { batchIndex: i, revert: revertErrorName(error), err: error },
-        'sending the proof failed; proving again next tick',
+        'sending the proof failed; sending it again next tick',
       )
     }
   }
@@ -576,7 +597,8 @@ export class Batcher {
     if (blobHash === undefined) {
       // Rows are listed without their data; read it only when the blob hash is needed.
       const data = this.#o.sequencer.batch(batch.batchIndex)?.data
-      blobHash = data === undefined || data.length > MAX_BLOB_DATA_BYTES ? '0x' : await blobDataHashOf(data)
+      if (data === undefined) return false // not readable now: not cached, asked again next tick
+      blobHash = data.length > MAX_BLOB_DATA_BYTES ? '0x' : await blobDataHashOf(data)
       this.#blobDataHashes.set(batch.batchIndex, blobHash)
     }
     return dataHash === blobHash

@@ -30,6 +30,7 @@ export class LogWriter {
   readonly #pending = new Map<number, Pending>()
   #nextId = 1
   #failed: Error | null = null
+  #closed: Promise<void> | null = null
 
   private constructor(worker: Worker) {
     this.#worker = worker
@@ -91,9 +92,15 @@ export class LogWriter {
     return this.#send({ id: 0, kind: 'batchStatus', batchIndex, status, txHash }, [])
   }
 
-  async close(): Promise<void> {
-    if (this.#failed === null) await this.#send({ id: 0, kind: 'close' }, []).catch(() => {})
-    await this.#worker.terminate()
+  /** Commits what was sent, closes the database and ends the thread. Safe to call again: one close runs. */
+  close(): Promise<void> {
+    // A second close (a halt closes the writer, then the owner closes the sequencer) would post to a
+    // thread that may be gone already and wait for an answer forever.
+    this.#closed ??= (async () => {
+      if (this.#failed === null) await this.#send({ id: 0, kind: 'close' }, []).catch(() => {})
+      await this.#worker.terminate()
+    })()
+    return this.#closed
   }
 
   #send(req: LogWriterRequest, transfer: ArrayBuffer[]): Promise<void> {
