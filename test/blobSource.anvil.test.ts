@@ -4,7 +4,7 @@ import { type Hex, toHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BlobSourceError, beaconBlobSource, nodeBlobSource } from '../settlement-contracts/ts/blobSource.ts'
 import { blobSidecarsOf, toBlobs } from '../settlement-contracts/ts/blobs.ts'
-import { BatchDataError, type ProposedBatchLog, SettlementClient } from '../settlement-contracts/ts/client.ts'
+import { type ProposedBatchLog, SettlementClient } from '../settlement-contracts/ts/client.ts'
 import { type Devnet, startDevnet } from './support/devnet.ts'
 
 /**
@@ -17,8 +17,11 @@ import { type Devnet, startDevnet } from './support/devnet.ts'
 let devnet: Devnet
 let beacon: Server
 let beaconUrl: string
-/** How the loopback beacon answers: honestly, with another blob under the committed commitment, or not at all. */
-let beaconMode: 'honest' | 'lying' | 'pruned' = 'honest'
+/**
+ * How the loopback beacon answers: honestly (Fulu's blobs endpoint), as a node from before Fulu (sidecars
+ * only), with another blob under the committed commitment, or not at all.
+ */
+let beaconMode: 'honest' | 'preFulu' | 'lying' | 'pruned' = 'honest'
 const sidecarsBySlot = new Map<bigint, { blob: Hex; kzg_commitment: Hex }[]>()
 let genesisSeconds = 0n
 
@@ -75,6 +78,13 @@ beforeAll(async () => {
     }
     if (url === '/eth/v1/beacon/genesis') return send(200, { data: { genesis_time: `${genesisSeconds}` } })
     if (url === '/eth/v1/config/spec') return send(200, { data: { SECONDS_PER_SLOT: '1' } })
+    const blobsAt = /^\/eth\/v1\/beacon\/blobs\/(\d+)\?(.*)$/.exec(url)
+    if (blobsAt !== null) {
+      if (beaconMode !== 'honest') return send(404, { message: 'not found' })
+      // Every blob of the slot, last first, plus one nobody asked for: the source must match by commitment.
+      const all = [...(sidecarsBySlot.get(BigInt(blobsAt[1]!)) ?? [])].reverse().map((c) => c.blob)
+      return send(200, { data: [toHex(toBlobs(new Uint8Array(3).fill(1))[0]!), ...all] })
+    }
     const slot = /^\/eth\/v1\/beacon\/blob_sidecars\/(\d+)$/.exec(url)?.[1]
     if (slot === undefined) return send(404, { message: 'not found' })
     if (beaconMode === 'pruned') return send(200, { data: [] })
@@ -102,6 +112,9 @@ describe('blob-posted batch data', () => {
     expect(await readerWith('node').batchData(proposal)).toEqual(data)
     beaconMode = 'honest'
     expect(await readerWith('beacon').batchData(proposal)).toEqual(data)
+    beaconMode = 'preFulu'
+    expect(await readerWith('beacon').batchData(proposal)).toEqual(data)
+    beaconMode = 'honest'
   })
 
   it('blames the source, not the batch, when a source serves other blobs or none', async () => {
@@ -117,7 +130,9 @@ describe('blob-posted batch data', () => {
       .batchData(proposal)
       .catch((e: unknown) => e)
     expect(pruned).toBeInstanceOf(BlobSourceError)
-    expect((pruned as Error).message).toMatch(/has no blob 0x01[0-9a-f]+ of 0x[0-9a-f]+ at slot \d+/)
+    expect((pruned as Error).message).toMatch(
+      /has no blob 0x01[0-9a-f]+ of 0x[0-9a-f]+ at slot \d+: blobs are kept about 18 days; .*archive node/,
+    )
     beaconMode = 'honest'
     const deadBeacon = new SettlementClient(
       devnet.as.bystander.client,
@@ -126,7 +141,9 @@ describe('blob-posted batch data', () => {
         blobSource: beaconBlobSource('http://127.0.0.1:9/', devnet.as.bystander.client, { timeoutMs: 2_000 }),
       },
     )
-    await expect(deadBeacon.batchData(proposal)).rejects.not.toBeInstanceOf(BatchDataError)
+    const dead = await deadBeacon.batchData(proposal).catch((e: unknown) => e)
+    expect(dead).toBeInstanceOf(BlobSourceError)
+    expect((dead as Error).message).toMatch(/beacon node http:\/\/127\.0\.0\.1:9 unreachable/)
   })
 
   it('blames the batch when its transaction is not a proposal or its data does not hash to dataHash', async () => {

@@ -1,5 +1,5 @@
 import type { Hash, Hex } from 'viem'
-import { versionedHashOf } from './blobs.ts'
+import { versionedHashesOf, versionedHashOf } from './blobs.ts'
 import type { ChainClient } from './client.ts'
 
 /**
@@ -41,7 +41,7 @@ export function nodeBlobSource(client: Pick<ChainClient, 'request'>): BlobSource
       } catch (error) {
         throw new BlobSourceError(
           `the RPC node cannot serve the blobs of ${tx.hash} (${(error as Error).message.split('\n')[0]}); ` +
-            'configure a beacon node URL (beaconUrl) to read blob-posted batches',
+            'give a beacon node API (--beacon <url>) to read blob-posted batches',
         )
       }
       if (!Array.isArray(answer) || !answer.every((b) => typeof b === 'string' && b.startsWith('0x'))) {
@@ -58,9 +58,29 @@ interface BeaconSidecar {
 }
 
 /**
+ * The beacon slot of an execution block: `(timestamp - genesis) / secondsPerSlot`, which must divide
+ * exactly (post-merge blocks start on slot boundaries); otherwise the beacon node is for another chain.
+ */
+export function slotOfTimestamp(
+  timestampSeconds: bigint,
+  genesisSeconds: bigint,
+  secondsPerSlot: bigint,
+): bigint {
+  const since = timestampSeconds - genesisSeconds
+  if (since < 0n || since % secondsPerSlot !== 0n) {
+    throw new BlobSourceError(
+      `block time ${timestampSeconds} is not a slot start of a beacon chain that began at ${genesisSeconds} ` +
+        `with ${secondsPerSlot}-second slots: is the beacon node on the same network as the RPC node?`,
+    )
+  }
+  return since / secondsPerSlot
+}
+
+/**
  * A beacon node's standard API: the block's slot from its timestamp (genesis time and slot length from
- * the node), then `/eth/v1/beacon/blob_sidecars/{slot}`, picking the sidecars whose commitments hash to
- * the transaction's versioned hashes.
+ * the node), then `/eth/v1/beacon/blobs/{slot}?versioned_hashes=…` (Fulu and later), or on older nodes
+ * `/eth/v1/beacon/blob_sidecars/{slot}`. Blobs are matched to the transaction's versioned hashes by
+ * their KZG commitments, so the node's order and extra blobs do not matter.
  */
 export function beaconBlobSource(
   beaconUrl: string,
@@ -70,15 +90,23 @@ export function beaconBlobSource(
   const base = beaconUrl.replace(/\/+$/, '')
   const get = options.fetch ?? fetch
   const timeoutMs = options.timeoutMs ?? 30_000
-  const json = async (path: string): Promise<unknown> => {
-    const response = await get(`${base}${path}`, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-    if (!response.ok) {
-      throw new BlobSourceError(`beacon node ${base} answered ${response.status} for ${path}`)
+  const request = async (path: string): Promise<{ status: number; body: unknown }> => {
+    let response: Response
+    try {
+      response = await get(`${base}${path}`, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+    } catch (error) {
+      throw new BlobSourceError(`beacon node ${base} unreachable for ${path}: ${(error as Error).message}`)
     }
-    return response.json()
+    if (!response.ok) return { status: response.status, body: null }
+    return { status: response.status, body: await response.json() }
+  }
+  const json = async (path: string): Promise<unknown> => {
+    const { status, body } = await request(path)
+    if (body === null) throw new BlobSourceError(`beacon node ${base} answered ${status} for ${path}`)
+    return body
   }
   let timing: Promise<{ genesisSeconds: bigint; secondsPerSlot: bigint }> | undefined
   const slotTiming = () => {
@@ -104,25 +132,44 @@ export function beaconBlobSource(
         slotTiming(),
         client.getBlock({ blockNumber: tx.blockNumber }),
       ])
-      if (block.timestamp < genesisSeconds) {
-        throw new BlobSourceError(`block ${tx.blockNumber} is older than the beacon chain's genesis`)
-      }
-      const slot = (block.timestamp - genesisSeconds) / secondsPerSlot // exact: blocks start on slot boundaries
-      const answer = (await json(`/eth/v1/beacon/blob_sidecars/${slot}`)) as { data?: BeaconSidecar[] }
+      const slot = slotOfTimestamp(block.timestamp, genesisSeconds, secondsPerSlot)
       const byHash = new Map<string, string>()
-      for (const sidecar of answer.data ?? []) {
-        const commitment = new Uint8Array(Buffer.from(sidecar.kzg_commitment.slice(2), 'hex'))
-        byHash.set(versionedHashOf(commitment), sidecar.blob)
+      const query = tx.versionedHashes.map((h) => `versioned_hashes=${h.toLowerCase()}`).join('&')
+      const fresh = await request(`/eth/v1/beacon/blobs/${slot}?${query}`)
+      if (fresh.body !== null) {
+        for (const blob of ((fresh.body as { data?: string[] }).data ?? []).map(hexToBytes)) {
+          // A blob that is not even valid matches nothing; the others still count.
+          const [hash] = await versionedHashesOf([blob]).catch(() => [undefined])
+          if (hash !== undefined) byHash.set(hash, bytesToHex(blob))
+        }
+      } else if (fresh.status === 404 || fresh.status === 400 || fresh.status === 405) {
+        // A node from before Fulu: the sidecars endpoint, with each blob's commitment.
+        const answer = (await json(`/eth/v1/beacon/blob_sidecars/${slot}`)) as { data?: BeaconSidecar[] }
+        for (const sidecar of answer.data ?? [])
+          byHash.set(versionedHashOf(hexToBytes(sidecar.kzg_commitment)), sidecar.blob)
+      } else {
+        throw new BlobSourceError(
+          `beacon node ${base} answered ${fresh.status} for the blobs of slot ${slot}`,
+        )
       }
       return tx.versionedHashes.map((hash) => {
         const blob = byHash.get(hash.toLowerCase())
         if (blob === undefined) {
           throw new BlobSourceError(
-            `beacon node ${base} has no blob ${hash} of ${tx.hash} at slot ${slot} (pruned after about 18 days?)`,
+            `beacon node ${base} has no blob ${hash} of ${tx.hash} at slot ${slot}: blobs are kept about 18 ` +
+              'days; older batches need a beacon node that keeps every blob (an archive node)',
           )
         }
-        return new Uint8Array(Buffer.from(blob.slice(2), 'hex'))
+        return hexToBytes(blob)
       })
     },
   }
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex.startsWith('0x') ? hex.slice(2) : hex, 'hex'))
+}
+
+function bytesToHex(bytes: Uint8Array): Hex {
+  return `0x${Buffer.from(bytes).toString('hex')}`
 }
