@@ -183,7 +183,18 @@ attesterPorts.forEach((port, i) => {
   start(
     `attester${i + 1}`,
     'prover-stub/main.ts',
-    ['attester', ...common, '--engine-config', engineConfigFile, '--port', `${port}`],
+    [
+      'attester',
+      ...common,
+      '--engine-config',
+      engineConfigFile,
+      '--port',
+      `${port}`,
+      '--data-dir',
+      join(dir, `attester${i + 1}`),
+      '--checkpoint-minutes',
+      '1',
+    ],
     {
       env: { SCE_ATTESTER_KEY: anvil.privateKeys[5 + i]! },
     },

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { BaseError, bytesToHex, type Hex } from 'viem'
 import {
   attachSigners,
@@ -31,6 +33,24 @@ export interface ChainReplayerOptions {
    * recent batches. Results without snapshots (answers to repeated requests) are kept for up to 1,024.
    */
   maxCachedBatches?: number
+  /**
+   * Where the newest finalized state is kept across restarts (`keepFinalized`, `loadCheckpoint`). Blobs
+   * are pruned after about 18 days: without it, a restarted attester must replay from genesis.
+   */
+  checkpointDir?: string
+}
+
+/** The finalized state on disk: `finalized.json` names the snapshot file beside it. */
+interface CheckpointFile {
+  batchIndex: string
+  batchHash: Hex
+  stateRoot: Hex
+  configHash: Hex
+  snapshotFile: string
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError'
 }
 
 /** A batch whose replay matched its header: what an attester may sign. */
@@ -105,6 +125,9 @@ export class ChainReplayer {
   readonly #genesis: VerifiedBatch
   readonly #verified = new Map<bigint, VerifiedBatch>()
   readonly #verdicts = new Map<bigint, Verdict>()
+  readonly #checkpointDir: string | null
+  /** The finalized state kept on disk: a replay base that survives restarts and the cache's evictions. */
+  #pinned: VerifiedBatch | null = null
   /** Every BatchProposed seen, live or not, by lowercase batch hash. */
   readonly #proposals = new Map<Hex, ProposedBatchLog>()
   readonly #inbox: InboxRecord[] = []
@@ -118,6 +141,7 @@ export class ChainReplayer {
     this.#fromBlock = options.fromBlock ?? 0n
     this.#scannedTo = this.#fromBlock - 1n
     this.#maxCached = options.maxCachedBatches ?? 8
+    this.#checkpointDir = options.checkpointDir ?? null
     this.#domain = {
       chainId: options.config.chainId,
       settlement: options.config.settlementAddress,
@@ -162,6 +186,105 @@ export class ChainReplayer {
     const run = this.#queue.then(() => this.#replayTo(batchIndex))
     this.#queue = run.catch(() => undefined)
     return run
+  }
+
+  /** The finalized batch the disk checkpoint holds, or null. */
+  get checkpointBatch(): bigint | null {
+    return this.#pinned?.batchIndex ?? null
+  }
+
+  /**
+   * Loads the finalized state from `checkpointDir`, after checking it belongs to this deployment and
+   * configuration and that its batch is finalized on L1 under that hash. Null when there is none.
+   * Throws CheckpointError when the directory holds another chain's state or a damaged snapshot.
+   */
+  async loadCheckpoint(): Promise<bigint | null> {
+    const dir = this.#checkpointDir
+    if (dir === null || !existsSync(join(dir, 'finalized.json'))) return null
+    const file = JSON.parse(readFileSync(join(dir, 'finalized.json'), 'utf8')) as CheckpointFile
+    if (file.configHash !== this.#domain.configHash) {
+      throw new CheckpointError(
+        `${dir} holds the state of engine configuration ${file.configHash}, not ${this.#domain.configHash}: use another directory`,
+      )
+    }
+    const batchIndex = BigInt(file.batchIndex)
+    const read = this.client.settlement.read
+    const [finalized, liveHash] = await Promise.all([
+      read.finalizedBatchIndex(),
+      read.batchHashOf([batchIndex]),
+    ])
+    if (batchIndex > finalized || liveHash.toLowerCase() !== file.batchHash) {
+      throw new CheckpointError(
+        `${dir} holds batch ${batchIndex} as ${file.batchHash}, which is not finalized on this settlement: use another directory`,
+      )
+    }
+    const path = join(dir, file.snapshotFile)
+    let snapshot: Uint8Array
+    let root: Hex
+    try {
+      snapshot = new Uint8Array(readFileSync(path))
+      root = bytesToHex(Engine.restore(this.config, snapshot).root())
+    } catch (error) {
+      throw new CheckpointError(
+        `${path} cannot be restored (${(error as Error).message}): damaged or missing`,
+      )
+    }
+    if (root !== file.stateRoot) {
+      throw new CheckpointError(
+        `${join(dir, file.snapshotFile)} restores to ${root}, not ${file.stateRoot}: damaged`,
+      )
+    }
+    this.#pinned = { batchIndex, batchHash: file.batchHash, stateRoot: root, snapshot, result: null }
+    return batchIndex
+  }
+
+  /**
+   * Replays up to the newest finalized batch and keeps its state on disk (when `checkpointDir` is set),
+   * so that later replays, after restarts too, start there and need no older batch data. Returns the
+   * batch kept, or null when nothing newer was finalized.
+   */
+  keepFinalized(): Promise<bigint | null> {
+    const run = this.#queue.then(() => this.#keepFinalized())
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  async #keepFinalized(): Promise<bigint | null> {
+    const finalized = await this.client.settlement.read.finalizedBatchIndex()
+    if (finalized === 0n || (this.#pinned !== null && this.#pinned.batchIndex >= finalized)) return null
+    const result = await this.#replayTo(finalized)
+    if (!result.ok) {
+      // L1 finalized it, so either L1 data is missing for now, or this engine is not the deployment's.
+      throw new CheckpointError(
+        `finalized batch ${finalized} does not replay here: ${result.code}: ${result.detail}`,
+      )
+    }
+    const entry = this.#verified.get(finalized)
+    if (entry === undefined || entry.snapshot === null) return null
+    const pinned: VerifiedBatch = { ...entry, result: null }
+    const dir = this.#checkpointDir
+    if (dir !== null) {
+      mkdirSync(dir, { recursive: true })
+      const snapshotFile = `finalized-${finalized}.snapshot`
+      // Snapshot first, then the file that names it, each by rename: a crash leaves the old pair whole.
+      writeFileSync(join(dir, `${snapshotFile}.tmp`), pinned.snapshot!)
+      renameSync(join(dir, `${snapshotFile}.tmp`), join(dir, snapshotFile))
+      const file: CheckpointFile = {
+        batchIndex: finalized.toString(),
+        batchHash: pinned.batchHash,
+        stateRoot: pinned.stateRoot,
+        configHash: this.#domain.configHash,
+        snapshotFile,
+      }
+      writeFileSync(join(dir, 'finalized.json.tmp'), JSON.stringify(file))
+      renameSync(join(dir, 'finalized.json.tmp'), join(dir, 'finalized.json'))
+      for (const old of readdirSync(dir)) {
+        if (/^finalized-\d+\.snapshot$/.test(old) && old !== snapshotFile)
+          rmSync(join(dir, old), { force: true })
+      }
+    }
+    this.#pinned = pinned
+    return finalized
   }
 
   async #replayTo(batchIndex: bigint): Promise<ReplayToResult> {
@@ -232,7 +355,7 @@ export class ChainReplayer {
       )
     }
 
-    let base = this.#genesis
+    let base = this.#pinned !== null && this.#pinned.batchIndex < k ? this.#pinned : this.#genesis
     for (const entry of this.#verified.values()) {
       if (entry.snapshot !== null && entry.batchIndex < k && entry.batchIndex > base.batchIndex) base = entry
     }

@@ -20,6 +20,8 @@ describe('parseCliArgs', () => {
       engineConfigFile: 'e.json',
       privateKey: KEY,
       beaconUrl: null,
+      dataDir: null,
+      checkpointMinutes: 60,
     })
     expect(
       parseCliArgs([

@@ -5,12 +5,14 @@ import { z } from 'zod'
 export const USAGE = `SCE prover-stub: k-of-n replay attesters behind AttestationVerifier (see prover-stub/README.md).
 
   npm run prover -- attester --rpc <url> --settlement <address> --engine-config <file>
-                             [--key <hex>] [--beacon <url>] [--port <n>] [--host <ip>] [--from-block <n>]
-                             [--log-level <level>]
+                             [--key <hex>] [--beacon <url>] [--data-dir <dir>] [--checkpoint-minutes <n>]
+                             [--port <n>] [--host <ip>] [--from-block <n>] [--log-level <level>]
       Replays batches from L1 and signs the ones that are right. The key comes from --key or, better,
       the SCE_ATTESTER_KEY environment variable (a flag shows up in the process list). --beacon is the
       beacon node API where batches posted in EIP-4844 blobs are read (default: the RPC node's own blob
-      methods, which only anvil has).
+      methods, which only anvil has). --data-dir keeps the newest finalized state on disk, refreshed
+      every --checkpoint-minutes (default 60), so that a challenge after a restart replays only the
+      batches since: without it a restarted attester needs every batch's data since deployment.
 
   npm run prover -- coordinator --rpc <url> --settlement <address> --attester-url <url> [--attester-url <url> ...]
                                 [--threshold <k>] [--engine-config <file>] [--port <n>] [--host <ip>]
@@ -35,7 +37,14 @@ interface Common {
 
 export type CliCommand =
   | { command: 'help' }
-  | (Common & { command: 'attester'; engineConfigFile: string; privateKey: Hex; beaconUrl: string | null })
+  | (Common & {
+      command: 'attester'
+      engineConfigFile: string
+      privateKey: Hex
+      beaconUrl: string | null
+      dataDir: string | null
+      checkpointMinutes: number
+    })
   | (Common & {
       command: 'coordinator'
       attesterUrls: string[]
@@ -72,6 +81,8 @@ const attesterSchema = z.strictObject({
     .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key')
     .transform((s) => (s.startsWith('0x') ? s.toLowerCase() : `0x${s.toLowerCase()}`) as Hex),
   beacon: url.optional(),
+  'data-dir': z.string().min(1).optional(),
+  'checkpoint-minutes': z.coerce.number().int().min(1).max(10_080).default(60),
 })
 const coordinatorSchema = z.strictObject({
   ...common,
@@ -101,6 +112,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         'engine-config': { type: 'string' },
         key: { type: 'string' },
         beacon: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'checkpoint-minutes': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         'from-block': { type: 'string' },
@@ -131,6 +144,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       engineConfigFile: o['engine-config'],
       privateKey: o.key,
       beaconUrl: o.beacon ?? null,
+      dataDir: o['data-dir'] ?? null,
+      checkpointMinutes: o['checkpoint-minutes'],
     }
   }
   const parsed = coordinatorSchema.safeParse(values)

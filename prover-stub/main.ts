@@ -9,7 +9,7 @@ import { settlementAbi } from '../settlement-contracts/ts/generated/abis.ts'
 import { checkGenesisOnChain, GenesisError, parseEngineConfig } from '../settlement-contracts/ts/genesis.ts'
 import { Attester } from './attester.ts'
 import { HttpAttesterClient } from './attesterClient.ts'
-import { ChainReplayer } from './chainReplayer.ts'
+import { ChainReplayer, CheckpointError } from './chainReplayer.ts'
 import { type CliCommand, CliError, parseCliArgs, USAGE } from './cliOptions.ts'
 import { AttestationProver } from './prover.ts'
 import { type ProverServer, startProverServer } from './server.ts'
@@ -100,7 +100,37 @@ async function runAttester(cli: Extract<CliCommand, { command: 'attester' }>): P
     cli.beaconUrl,
   )
   await checkGenesis(client, config)
-  const replayer = new ChainReplayer({ client, config, fromBlock: cli.fromBlock })
+  const replayer = new ChainReplayer({
+    client,
+    config,
+    fromBlock: cli.fromBlock,
+    ...(cli.dataDir === null ? {} : { checkpointDir: cli.dataDir }),
+  })
+  if (cli.dataDir === null) {
+    log.warn(
+      'no --data-dir: the finalized state is not kept, so after a restart this attester replays from genesis, ' +
+        'which needs every batch since deployment (blobs are pruned after about 18 days)',
+    )
+  } else {
+    try {
+      const loaded = await replayer.loadCheckpoint()
+      log.info({ dataDir: cli.dataDir, batch: loaded?.toString() ?? null }, 'finalized checkpoint loaded')
+    } catch (error) {
+      if (error instanceof CheckpointError) fail(ExitCode.CONFIG, error, 'unusable --data-dir')
+      fail(ExitCode.UNAVAILABLE, error, 'cannot check the finalized checkpoint on L1')
+    }
+    // Follows finalization, so that a challenge replays only the batches since, whatever their age.
+    const keep = () =>
+      replayer.keepFinalized().then(
+        (batch) => {
+          if (batch !== null) log.info({ batch: batch.toString() }, 'finalized state kept')
+        },
+        (error: unknown) =>
+          log.error({ err: error }, 'keeping the finalized state failed; trying again later'),
+      )
+    void keep()
+    setInterval(keep, cli.checkpointMinutes * 60_000).unref()
+  }
   const attester = new Attester({ replayer, privateKey: cli.privateKey })
   const server = await startProverServer({
     service: { role: 'attester', attester },
