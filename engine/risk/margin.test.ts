@@ -195,3 +195,128 @@ describe('margin: the exact double path', () => {
     expect(new MarginTable(descending).exact).toBe(false)
   })
 })
+
+/** One write to the account, a market, or a check; small values mostly, so most checks take the double path. */
+const smallBig = fc.oneof(fc.bigInt({ min: -(10n ** 13n), max: 10n ** 13n }), bigAround)
+const smallLots = fc.oneof(fc.integer({ min: -1_000, max: 1_000 }), fc.constant(0), lots)
+const stepArb = fc.oneof(
+  fc.record({ k: fc.constant('size' as const), m: fc.nat(MARKETS.length - 1), v: smallLots }),
+  fc.record({ k: fc.constant('basis' as const), m: fc.nat(MARKETS.length - 1), v: smallBig }),
+  fc.record({ k: fc.constant('snapshot' as const), m: fc.nat(MARKETS.length - 1), v: smallBig }),
+  fc.record({ k: fc.constant('bid' as const), m: fc.nat(MARKETS.length - 1), v: fc.nat(10_000) }),
+  fc.record({ k: fc.constant('ask' as const), m: fc.nat(MARKETS.length - 1), v: fc.nat(10_000) }),
+  fc.record({ k: fc.constant('collateral' as const), m: fc.constant(0), v: smallBig }),
+  fc.record({ k: fc.constant('mark' as const), m: fc.nat(MARKETS.length - 1), v: fc.nat(2_000_000) }),
+  fc.record({ k: fc.constant('funding' as const), m: fc.nat(MARKETS.length - 1), v: smallBig }),
+  fc.record({
+    k: fc.constant('check' as const),
+    m: fc.nat(MARKETS.length - 1),
+    v: fc.option(fc.tuple(smallLots, smallBig, fc.nat(10_000), fc.nat(10_000), smallBig), { nil: undefined }),
+  }),
+)
+
+describe('margin: the per-account cache', () => {
+  it('gives the bigint values after any sequence of writes to entries, collateral, marks and funding', () => {
+    fc.assert(
+      fc.property(
+        scenarioArb,
+        fc.integer({ min: 1, max: MARKETS.length }),
+        fc.array(stepArb, { maxLength: 40 }),
+        (s, marketCount, steps) => {
+          const { state, account } = build(s, marketCount)
+          const first: MarketOverride = {
+            marketId: 0,
+            sizeLots: 0,
+            costBasisQuantums: 0n,
+            openBidLots: 1,
+            openAskLots: 0,
+            collateralDeltaQuantums: 0n,
+          }
+          // An order check starts the cache.
+          expect(accountRisk(state, account, first)).toEqual(accountRiskBigint(state, account, first))
+          for (const step of steps) {
+            const m = step.m % marketCount
+            const market = state.markets[m]!
+            switch (step.k) {
+              case 'size':
+                account.market(m).sizeLots = step.v
+                break
+              case 'basis':
+                account.market(m).costBasisQuantums = step.v
+                break
+              case 'snapshot':
+                account.market(m).fundingIndexSnapshot = step.v
+                break
+              case 'bid':
+                account.market(m).openBidLots = step.v
+                break
+              case 'ask':
+                account.market(m).openAskLots = step.v
+                break
+              case 'collateral':
+                account.collateralQuantums = step.v
+                break
+              case 'mark':
+                market.markPriceTicks = step.v
+                break
+              case 'funding':
+                market.fundingIndexNanoQuantumsPerLot = step.v
+                break
+              case 'check': {
+                const o: MarketOverride | undefined =
+                  step.v === undefined
+                    ? undefined
+                    : {
+                        marketId: m,
+                        sizeLots: step.v[0],
+                        costBasisQuantums: step.v[1],
+                        openBidLots: step.v[2],
+                        openAskLots: step.v[3],
+                        collateralDeltaQuantums: step.v[4],
+                      }
+                const expected = accountRiskBigint(state, account, o)
+                expect(accountRisk(state, account, o)).toEqual(expected)
+                expect(meetsInitialMarginWith(state, account, o)).toBe(meetsInitialMargin(expected))
+              }
+            }
+            const plain = accountRiskBigint(state, account)
+            expect(accountRisk(state, account)).toEqual(plain)
+            expect(isLiquidatableNow(state, account)).toBe(isLiquidatable(plain))
+            expect(equityQuantums(state, account)).toBe(plain.equityQuantums)
+            expect(account.hasPositions()).toBe(
+              account.markets.some((am) => am !== undefined && am.sizeLots !== 0),
+            )
+          }
+        },
+      ),
+      { numRuns: 1_000 },
+    )
+  })
+
+  it('uses cached terms: an unchanged account checked twice gives the same values', () => {
+    const state = new EngineState(testConfig({ markets: [BTC_PERP, ETH_PERP] }))
+    state.markets[0]!.markPriceTicks = 600_000
+    state.markets[1]!.markPriceTicks = 300_000
+    const account = new Account(1, testAddress(1))
+    account.collateralQuantums = 10n ** 12n
+    account.market(0).sizeLots = 5
+    account.market(0).costBasisQuantums = 5n * 600_000n * BTC_PERP.quantumsPerLotTick
+    account.market(1).openBidLots = 7
+    const o: MarketOverride = {
+      marketId: 1,
+      sizeLots: 0,
+      costBasisQuantums: 0n,
+      openBidLots: 9,
+      openAskLots: 0,
+      collateralDeltaQuantums: 0n,
+    }
+    const before = accountRisk(state, account, o)
+    expect(account.riskValid & 1).toBe(1)
+    expect(accountRisk(state, account, o)).toEqual(before)
+    account.market(0).sizeLots = 6
+    expect(account.riskValid & 1).toBe(0)
+    expect(accountRisk(state, account, o)).toEqual(accountRiskBigint(state, account, o))
+    state.markets[0]!.markPriceTicks = 610_000
+    expect(accountRisk(state, account, o)).toEqual(accountRiskBigint(state, account, o))
+  })
+})

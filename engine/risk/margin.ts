@@ -1,5 +1,5 @@
 import type { MarginTier, MarketConfig } from '../config.ts'
-import type { Account, AccountMarket } from '../state/account.ts'
+import { type Account, type AccountMarket, RISK_CACHE_MARKETS } from '../state/account.ts'
 import type { EngineState } from '../state/engineState.ts'
 import type { MarketState } from '../state/marketState.ts'
 import { divCeil, FUNDING_INDEX_SCALE, floorDivPpm, PPM, PPM_BIG } from '../units.ts'
@@ -168,9 +168,83 @@ const INITIAL = 1
 const MAINTENANCE = 2
 const NOTIONAL = 3
 
+// One market's terms, from marketTermsExact: its part of equity (unrealized PnL at mark minus pending
+// funding, or minus the cost basis of a flat entry), initial and maintenance margin, and notional.
+const terms = new Float64Array(4)
+
+/**
+ * The margin cache of an account, `account.riskCache`: per market, the terms of marketTermsExact and the
+ * market's `riskEpoch` they were computed at. An entry is used only while the market's bit in
+ * `account.riskValid` is set (every write to the account's entry for that market clears it) and the
+ * epoch matches (every mark or funding index write renews it). A cached entry is therefore always the
+ * value recomputing it would give; collateral is read afresh each time.
+ */
+const CACHE_STRIDE = 5
+const CACHE_EPOCH = 4
+
+/**
+ * One market's terms of riskExact into `terms`: `o` holds the size, cost basis and open lots (the account's
+ * entry or an override), `am` the entry whose pending funding counts. False when a value leaves the exact range.
+ */
+function marketTermsExact(
+  state: EngineState,
+  marketId: number,
+  am: AccountMarket | undefined,
+  o: AccountMarket | MarketOverride,
+): boolean {
+  const market = state.markets[marketId]!
+  let equity = 0
+  if (
+    am !== undefined &&
+    am.sizeLots !== 0 &&
+    market.fundingIndexNanoQuantumsPerLot !== am.fundingIndexSnapshot
+  ) {
+    const funding = pendingFundingQuantums(am, market)
+    if (!(funding < EXACT_BIG && funding > -EXACT_BIG)) return false
+    equity = -Number(funding)
+  }
+  const basisBig = o.costBasisQuantums
+  if (!(basisBig < EXACT_BIG && basisBig > -EXACT_BIG)) return false
+  const basis = Number(basisBig)
+  if (o.sizeLots === 0 && o.openBidLots === 0 && o.openAskLots === 0) {
+    equity -= basis
+    if (!(equity < EXACT && equity > -EXACT)) return false
+    terms[EQUITY] = equity
+    terms[INITIAL] = 0
+    terms[MAINTENANCE] = 0
+    terms[NOTIONAL] = 0
+    return true
+  }
+  const table = state.marginTables[marketId]!
+  if (!table.exact) return false
+  const perLot = market.markPriceTicks * table.quantumsPerLotTick
+  const size = o.sizeLots
+  const absSize = size < 0 ? -size : size
+  const notional = absSize * perLot
+  if (!(perLot < NOTIONAL_EXACT && notional < NOTIONAL_EXACT)) return false
+  const value = (size < 0 ? -notional : notional) - basis
+  if (!(value < EXACT && value > -EXACT)) return false
+  equity += value
+  if (!(equity < EXACT && equity > -EXACT)) return false
+  // The same expressions as the bigint path, so the same (safe integer) worst side.
+  const worstLong = size + o.openBidLots
+  const worstShort = o.openAskLots - size
+  const worst = worstLong > worstShort ? worstLong : worstShort
+  const worstNotional = worst > 0 ? worst * perLot : 0
+  if (!(worstNotional < NOTIONAL_EXACT)) return false
+  terms[EQUITY] = equity
+  terms[INITIAL] = tieredMarginExact(table.upTo, table.imfPpm, worstNotional)
+  terms[MAINTENANCE] = tieredMarginExact(table.upTo, table.mmfPpm, notional)
+  terms[NOTIONAL] = notional
+  return true
+}
+
 /**
  * accountRisk in exact doubles; false (and the results undefined) when some value leaves the exact range,
- * and then the caller uses the bigint path.
+ * and then the caller uses the bigint path. Each market's terms and each partial sum is an integer below
+ * 2^53 in magnitude, so every step was exact, whatever order the markets are summed in. Markets other than
+ * the override's come from the account's margin cache when it holds them; a check with an override (an
+ * order) starts the cache.
  */
 function riskExact(state: EngineState, account: Account, override: MarketOverride | undefined): boolean {
   const collateral = account.collateralQuantums
@@ -186,51 +260,55 @@ function riskExact(state: EngineState, account: Account, override: MarketOverrid
   let mm = 0
   let notionalSum = 0
   const markets = account.markets
-  const tables = state.marginTables
-  const end =
-    override !== undefined && override.marketId >= markets.length ? override.marketId + 1 : markets.length
-  for (let marketId = 0; marketId < end; marketId++) {
-    const am = markets[marketId]
-    const o = override !== undefined && override.marketId === marketId ? override : am
-    if (o === undefined) continue
-    const market = state.markets[marketId]!
-    if (
-      am !== undefined &&
-      am.sizeLots !== 0 &&
-      market.fundingIndexNanoQuantumsPerLot !== am.fundingIndexSnapshot
-    ) {
-      const funding = pendingFundingQuantums(am, market)
-      if (!(funding < EXACT_BIG && funding > -EXACT_BIG)) return false
-      equity -= Number(funding)
-      if (!(equity < EXACT && equity > -EXACT)) return false
+  const count = state.markets.length
+  const overrideId = override === undefined ? -1 : override.marketId
+  let cache = account.riskCache
+  if (cache === null && override !== undefined) {
+    cache = new Float64Array(Math.min(count, RISK_CACHE_MARKETS) * CACHE_STRIDE)
+    account.riskCache = cache
+    account.riskValid = 0
+  }
+  // An account never has an entry past the state's markets; an override may name a market it never traded in.
+  for (let marketId = 0; marketId < count; marketId++) {
+    if (marketId === overrideId) {
+      if (!marketTermsExact(state, marketId, markets[marketId], override!)) return false
+    } else {
+      const slot = marketId * CACHE_STRIDE
+      const bit = 1 << marketId
+      if (
+        cache !== null &&
+        slot < cache.length &&
+        (account.riskValid & bit) !== 0 &&
+        cache[slot + CACHE_EPOCH] === state.markets[marketId]!.riskEpoch
+      ) {
+        equity += cache[slot + EQUITY]!
+        im += cache[slot + INITIAL]!
+        mm += cache[slot + MAINTENANCE]!
+        notionalSum += cache[slot + NOTIONAL]!
+        if (!(equity < EXACT && equity > -EXACT && im < EXACT && mm < EXACT && notionalSum < EXACT))
+          return false
+        continue
+      }
+      const am = markets[marketId]
+      if (am === undefined) {
+        terms[EQUITY] = 0
+        terms[INITIAL] = 0
+        terms[MAINTENANCE] = 0
+        terms[NOTIONAL] = 0
+      } else if (!marketTermsExact(state, marketId, am, am)) return false
+      if (cache !== null && slot < cache.length) {
+        cache[slot + EQUITY] = terms[EQUITY]!
+        cache[slot + INITIAL] = terms[INITIAL]!
+        cache[slot + MAINTENANCE] = terms[MAINTENANCE]!
+        cache[slot + NOTIONAL] = terms[NOTIONAL]!
+        cache[slot + CACHE_EPOCH] = state.markets[marketId]!.riskEpoch
+        account.riskValid |= bit
+      }
     }
-    const basisBig = o.costBasisQuantums
-    if (!(basisBig < EXACT_BIG && basisBig > -EXACT_BIG)) return false
-    const basis = Number(basisBig)
-    if (o.sizeLots === 0 && o.openBidLots === 0 && o.openAskLots === 0) {
-      equity -= basis
-      if (!(equity < EXACT && equity > -EXACT)) return false
-      continue
-    }
-    const table = tables[marketId]!
-    if (!table.exact) return false
-    const perLot = market.markPriceTicks * table.quantumsPerLotTick
-    const size = o.sizeLots
-    const absSize = size < 0 ? -size : size
-    const notional = absSize * perLot
-    if (!(perLot < NOTIONAL_EXACT && notional < NOTIONAL_EXACT)) return false
-    const value = (size < 0 ? -notional : notional) - basis
-    if (!(value < EXACT && value > -EXACT)) return false
-    equity += value
-    notionalSum += notional
-    mm += tieredMarginExact(table.upTo, table.mmfPpm, notional)
-    // The same expressions as the bigint path, so the same (safe integer) worst side.
-    const worstLong = size + o.openBidLots
-    const worstShort = o.openAskLots - size
-    const worst = worstLong > worstShort ? worstLong : worstShort
-    const worstNotional = worst > 0 ? worst * perLot : 0
-    if (!(worstNotional < NOTIONAL_EXACT)) return false
-    im += tieredMarginExact(table.upTo, table.imfPpm, worstNotional)
+    equity += terms[EQUITY]!
+    im += terms[INITIAL]!
+    mm += terms[MAINTENANCE]!
+    notionalSum += terms[NOTIONAL]!
     if (!(equity < EXACT && equity > -EXACT && im < EXACT && mm < EXACT && notionalSum < EXACT)) return false
   }
   exactResult[EQUITY] = equity
