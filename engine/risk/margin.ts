@@ -269,7 +269,8 @@ function riskExact(state: EngineState, account: Account, override: MarketOverrid
     account.riskValid = 0
   }
   // An account never has an entry past the state's markets; an override may name a market it never traded in.
-  for (let marketId = 0; marketId < count; marketId++) {
+  const end = overrideId >= count ? overrideId + 1 : count
+  for (let marketId = 0; marketId < end; marketId++) {
     if (marketId === overrideId) {
       if (!marketTermsExact(state, marketId, markets[marketId], override!)) return false
     } else {
