@@ -86,6 +86,12 @@ try {
       fail(ExitCode.CONFIG, `no contract at ${args.settlement} on chain ${config.chainId}`)
     log.info({ fromBlock: fromBlock.toString() }, `the settlement was deployed in block ${fromBlock}`)
   }
+  if (args.beacon === null && config.chainId !== 31337n && config.chainId !== 1337n) {
+    log.warn(
+      'no --beacon: batches posted in EIP-4844 blobs cannot be read on this chain (only anvil serves blobs ' +
+        'over JSON-RPC), and each would be retried without end; give a beacon node API with --beacon',
+    )
+  }
   watcher = await Watcher.open({
     rpcUrl: args.rpc,
     ...(args.beacon === null ? {} : { beaconUrl: args.beacon }),
