@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pino } from 'pino'
 import { formatUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MARK_TICKS } from '../sequencer/testing/sequencerHarness.ts'
 import { engineConfigToJson } from '../settlement-contracts/ts/genesis.ts'
 import { exitStatus } from '../watcher/exit/exitActions.ts'
 import { rebuildFinalizedState } from '../watcher/exit/finalizedState.ts'
+import { Watcher } from '../watcher/watcher.ts'
 import { type Devnet, startDevnet, USDC } from './support/devnet.ts'
 import { accepted, cross, prices, type Stack, startStack } from './support/stack.ts'
 
@@ -116,6 +118,37 @@ describe('npm run exit', () => {
     expect(run.stdout).toContain('settlement not frozen; finalized batch 1')
     expect(run.stdout).toContain(`escape equity ${usdc(owed.escapeEquityQuantums)} USDC`)
     expect(run.stdout).toContain('withdrawal 1/0: 400 USDC, unclaimed')
+  })
+
+  it("starts from a watcher's checkpoint instead of genesis when given its data directory", async () => {
+    const watcherDir = join(dir, 'watcher')
+    const watcher = await Watcher.open({
+      rpcUrl: devnet.anvil.rpcUrl,
+      settlement: devnet.deployment.settlement,
+      config: devnet.config,
+      dataDir: watcherDir,
+      fromBlock: devnet.deployment.deployBlock,
+      workers: 0,
+      logger: pino({ level: 'silent' }),
+    })
+    expect((await watcher.pollOnce()).verdicts.map((v) => [v.batchIndex, v.ok])).toEqual([[1, true]])
+    await watcher.stop()
+    const run = await exitTool('status', ['--account', devnet.address('alice'), '--watcher-data', watcherDir])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain("starting from the watcher's checkpoint at batch 1")
+    expect(run.stderr).toMatch(/finalized state rebuilt from L1: batch 1/)
+    expect(run.stdout).toMatch(/escape equity [\d.]+ USDC/)
+    // Batches up to the checkpoint are not replayed, so their withdrawals are not listed.
+    expect(run.stdout).toContain('no finalized withdrawals')
+    expect(run.stdout).toContain('(withdrawals of batches before 2 are not listed: they were not replayed)')
+    const missing = await exitTool('status', [
+      '--account',
+      devnet.address('alice'),
+      '--watcher-data',
+      join(dir, 'nope'),
+    ])
+    expect(missing.code).toBe(66)
+    expect(missing.stderr).toMatch(/holds no watcher.db/)
   })
 
   it('claims the finalized withdrawal, paid by any key, once', async () => {

@@ -29,6 +29,8 @@ export interface ExitStatus {
   accountId: number | null
   escapeEquityQuantums: bigint
   escaped: boolean
+  /** Withdrawals of finalized batches from this one on (earlier ones were not replayed). */
+  withdrawalsFrom: number
   withdrawals: OwedWithdrawal[]
 }
 
@@ -72,6 +74,7 @@ export async function exitStatus(
     accountId,
     escapeEquityQuantums: proof?.escapeEquityQuantums ?? 0n,
     escaped: accountId === null ? false : await read.hasEscaped([BigInt(accountId)]),
+    withdrawalsFrom: state.firstReplayed,
     withdrawals,
   }
 }
@@ -118,7 +121,10 @@ export async function claimWithdrawals(
   if (open.length === 0) {
     throw new ExitRefused(
       'NOTHING_TO_CLAIM',
-      `no unclaimed withdrawal of ${status.account} in batches 1 to ${status.finalizedBatch}`,
+      `no unclaimed withdrawal of ${status.account} in batches ${status.withdrawalsFrom} to ${status.finalizedBatch}` +
+        (status.withdrawalsFrom > 1
+          ? ' (earlier batches were not replayed: leave out --watcher-data for them)'
+          : ''),
     )
   }
   const claimed: (OwedWithdrawal & { transactionHash: string })[] = []

@@ -26,6 +26,7 @@ describe('parseExitArgs', () => {
         key: KEY,
         account: null,
         fromBlock: null,
+        watcherData: null,
       },
     })
     expect(

@@ -17,6 +17,8 @@ export interface ExitArgs {
   /** The account to look at or claim for; the key's address when absent. */
   account: Address | null
   fromBlock: bigint | null
+  /** A watcher's data directory: start from its newest finalized checkpoint instead of genesis. */
+  watcherData: string | null
 }
 
 export type ParsedExitArgs =
@@ -46,6 +48,8 @@ Options:
   --account <address>      the account for status and withdraw (default: the key's address)
   --beacon <url>           beacon node API, where batches posted in EIP-4844 blobs are read
   --from-block <n>         the settlement's deployment block (default: found on chain)
+  --watcher-data <dir>     a watcher's data directory: start from its newest checkpoint at or below the
+                           finalized batch instead of genesis (needed once early blobs are pruned)
   --help                   this text
 
 Exit codes: 0 done, 64 bad arguments, 66 engine config file unreadable, 69 RPC unreachable,
@@ -77,6 +81,7 @@ const schema = z.strictObject({
     .regex(/^[0-9]+$/, 'must be a block number')
     .transform(BigInt)
     .optional(),
+  'watcher-data': z.string().min(1).optional(),
 })
 
 const STRING_OPTIONS = [
@@ -87,6 +92,7 @@ const STRING_OPTIONS = [
   'key',
   'account',
   'from-block',
+  'watcher-data',
 ] as const
 
 /** Checks the whole command line and lists every problem at once. */
@@ -158,6 +164,7 @@ export function parseExitArgs(
       key: v.key ?? null,
       account: v.account ?? null,
       fromBlock: v['from-block'] ?? null,
+      watcherData: v['watcher-data'] ?? null,
     },
   }
 }

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs'
-import { BaseError, formatUnits, HttpRequestError } from 'viem'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Address, BaseError, bytesToHex, formatUnits, HttpRequestError } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { EngineConfig } from '../../engine/config.ts'
+import { engineConfigHash } from '../../engine/state/globalsDigest.ts'
 import type { SettlementClient } from '../../settlement-contracts/ts/client.ts'
 import {
   checkGenesisOnChain,
@@ -10,7 +12,9 @@ import {
 } from '../../settlement-contracts/ts/genesis.ts'
 import { findDeployBlock } from '../findDeployBlock.ts'
 import { RecoveryPool } from '../replay/recoveryPool.ts'
+import { WatcherStore } from '../store/watcherStore.ts'
 import { connectSettlement } from '../watcher.ts'
+import { WatcherError, WatcherErrorCode } from '../watcherError.ts'
 import { claimWithdrawals, ExitRefused, escapeWithEquity, exitStatus, freeze } from './exitActions.ts'
 import { EXIT_USAGE, type ExitArgs, parseExitArgs } from './exitArgs.ts'
 import { type FinalizedState, RebuildError, rebuildFinalizedState } from './finalizedState.ts'
@@ -55,7 +59,40 @@ function unreachable(error: unknown): boolean {
   return error instanceof BaseError && error.walk((e) => e instanceof HttpRequestError) !== null
 }
 
+/** The newest checkpoint of a watcher's data directory at or below the finalized batch, still live. */
+async function watcherCheckpoint(dir: string, client: SettlementClient, config: EngineConfig) {
+  if (!existsSync(join(dir, 'watcher.db'))) fail(ExitCode.NO_INPUT, `${dir} holds no watcher.db`)
+  const store = WatcherStore.open(dir, {
+    chainId: config.chainId,
+    settlement: client.settlementAddress.toLowerCase() as Address,
+    configHash: bytesToHex(engineConfigHash(config)),
+  })
+  try {
+    const finalized = Number(await client.settlement.read.finalizedBatchIndex())
+    for (const c of store.checkpoints()) {
+      if (c.batchIndex > finalized) continue
+      const live = (await client.settlement.read.batchHashOf([BigInt(c.batchIndex)])).toLowerCase()
+      if (live !== c.batchHash.toLowerCase()) continue
+      const loaded = store.loadCheckpoint(c.batchIndex, c.batchHash)
+      if (loaded === undefined || loaded.snapshot === null) continue
+      return { batchIndex: c.batchIndex, batchHash: c.batchHash, snapshot: loaded.snapshot }
+    }
+    return undefined
+  } finally {
+    store.close()
+  }
+}
+
 async function rebuild(args: ExitArgs, client: SettlementClient, config: EngineConfig, fromBlock: bigint) {
+  const from =
+    args.watcherData === null ? undefined : await watcherCheckpoint(args.watcherData, client, config)
+  if (args.watcherData !== null) {
+    console.error(
+      from === undefined
+        ? `no usable checkpoint in ${args.watcherData}: replaying from genesis`
+        : `starting from the watcher's checkpoint at batch ${from.batchIndex}`,
+    )
+  }
   const pool = await RecoveryPool.start()
   const started = performance.now()
   let last = started
@@ -65,6 +102,7 @@ async function rebuild(args: ExitArgs, client: SettlementClient, config: EngineC
       config,
       fromBlock,
       pool,
+      ...(from === undefined ? {} : { from }),
       onProgress: (i, n) => {
         const now = performance.now()
         if (now - last < 2_000 && i !== n) return
@@ -98,6 +136,9 @@ function printStatus(s: Awaited<ReturnType<typeof exitStatus>>): void {
     )
   }
   if (s.withdrawals.length === 0) console.log('no finalized withdrawals')
+  if (s.withdrawalsFrom > 1) {
+    console.log(`(withdrawals of batches before ${s.withdrawalsFrom} are not listed: they were not replayed)`)
+  }
 }
 
 const parsed = parseExitArgs(process.argv.slice(2), process.env)
@@ -156,6 +197,9 @@ try {
   if (error instanceof ExitRefused) fail(ExitCode.REFUSED, error.message)
   if (error instanceof RebuildError) fail(ExitCode.SOFTWARE, error.message)
   if (error instanceof GenesisError) fail(ExitCode.CONFIG, `wrong engine configuration: ${error.message}`)
+  if (error instanceof WatcherError && error.code === WatcherErrorCode.DATA_DIR_MISMATCH) {
+    fail(ExitCode.CONFIG, `--watcher-data: ${error.message}`)
+  }
   if (unreachable(error)) fail(ExitCode.UNAVAILABLE, `cannot reach the RPC at ${args.rpc}: is the node up?`)
   fail(ExitCode.SOFTWARE, error instanceof BaseError ? error.shortMessage : (error as Error).message)
 }

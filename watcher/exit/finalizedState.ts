@@ -23,6 +23,8 @@ export interface FinalizedState {
   engine: Engine
   batchIndex: number
   stateRoot: Hex
+  /** The first batch replayed (1, or the one after a checkpoint): withdrawals are known from it on. */
+  firstReplayed: number
   /** Per finalized batch with withdrawals: the withdrawals and their tree's leaves, in order. */
   withdrawals: Map<number, { withdrawals: readonly PendingWithdrawal[]; leaves: readonly Uint8Array[] }>
 }
@@ -38,6 +40,11 @@ export interface RebuildParameters {
   maxBlockRange?: number
   /** Called after each batch. */
   onProgress?: (batchIndex: number, finalized: number, ops: number) => void
+  /**
+   * Start from this verified state (a watcher's checkpoint) instead of genesis: its batch must be live
+   * and at or below the finalized one. Withdrawals of batches up to it are then not listed.
+   */
+  from?: { batchIndex: number; batchHash: Hex; snapshot: Uint8Array }
 }
 
 export class RebuildError extends Error {
@@ -69,9 +76,21 @@ export async function rebuildFinalizedState(params: RebuildParameters): Promise<
       })
     }
   }
-  const engine = Engine.create(config)
+  let engine = Engine.create(config)
+  let first = 1
+  if (params.from !== undefined) {
+    const { batchIndex, batchHash, snapshot } = params.from
+    const live = (await client.settlement.read.batchHashOf([BigInt(batchIndex)], at)).toLowerCase()
+    if (batchIndex > finalized || live !== batchHash.toLowerCase()) {
+      throw new RebuildError(
+        `the checkpoint at batch ${batchIndex} (${batchHash}) is not a finalized batch of this settlement`,
+      )
+    }
+    engine = Engine.restore(config, snapshot)
+    first = batchIndex + 1
+  }
   const withdrawals: FinalizedState['withdrawals'] = new Map()
-  for (let i = 1; i <= finalized; i++) {
+  for (let i = first; i <= finalized; i++) {
     const hash = (await client.settlement.read.batchHashOf([BigInt(i)], at)).toLowerCase() as Hex
     const proposal = proposals.get(hash)
     if (proposal === undefined) {
@@ -111,5 +130,5 @@ export async function rebuildFinalizedState(params: RebuildParameters): Promise<
   if (stateRoot !== onChain) {
     throw new RebuildError(`the rebuilt root ${stateRoot} is not the finalized root ${onChain}`)
   }
-  return { engine, batchIndex: finalized, stateRoot, withdrawals }
+  return { engine, batchIndex: finalized, stateRoot, withdrawals, firstReplayed: first }
 }
