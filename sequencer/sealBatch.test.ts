@@ -117,8 +117,9 @@ describe('Sequencer.sealBatch', () => {
   })
   it('seals by itself before a batch outgrows maxBatchBytes, splitting groups too large alone', async () => {
     const maxBatchBytes = 3_000
-    // Many accounts: the batch's address table grows past the groups' (the size bound must hold anyway).
-    const keys = Array.from({ length: 60 }, (_, i) => TestKey.fromSeed(0xb17e + i))
+    // More than 128 accounts: the batch's address table needs 2-byte indexes where a group's needs 1, and
+    // the size bound must hold anyway.
+    const keys = Array.from({ length: 150 }, (_, i) => TestKey.fromSeed(0xb17e + i))
     node = await startTestNode({ snapshotOnClose: false, snapshotIntervalOps: 0, maxBatchBytes })
     await fundAndPrice(node.sequencer, node, keys)
     const burst = async (n: TestNode, from: number, count: number) => {
@@ -133,7 +134,7 @@ describe('Sequencer.sealBatch', () => {
     }
     // What is posted may be deflated; the bound is on the codec bytes inside.
     const codecBytes = (b: StoredBatch) => unpackBatchData(b.data).length
-    await burst(node, 0, 200) // about 17 KB of intents, arriving at once
+    await burst(node, 0, 400) // about 34 KB of intents, arriving at once
     await node.sequencer.sealBatch()!.durable
     let batches = node.sequencer.batches(1)
     expect(batches.length).toBeGreaterThanOrEqual(6)
@@ -151,5 +152,22 @@ describe('Sequencer.sealBatch', () => {
     batches = reopened.batches(1)
     for (const b of batches) expect(codecBytes(b)).toBeLessThanOrEqual(maxBatchBytes)
     expectReplays(node.config, batches, keys)
+  })
+
+  it('answers every queued intent when it closes in the middle of a burst that needs a seal', async () => {
+    node = await startTestNode({ snapshotOnClose: false, snapshotIntervalOps: 0, maxBatchBytes: 2_000 })
+    await fundAndPrice(node.sequencer, node, KEYS)
+    const answers = Array.from({ length: 300 }, (_, i) =>
+      node!.sequencer.submit(node!.signer.place(KEYS[i % 3]!, { priceTicks: 570_000 + i, sizeLots: 1 })),
+    )
+    const closed = node.sequencer.close()
+    const results = await Promise.all(answers)
+    await closed // returns: nothing is left waiting for a flush that never comes
+    expect(results.length).toBe(300)
+    for (const r of results) {
+      if (!r.ok) expect(r.code).toBe('CLOSED')
+    }
+    const reopened = await node.reopen()
+    for (const b of reopened.batches(1)) expect(unpackBatchData(b.data).length).toBeLessThanOrEqual(2_000)
   })
 })

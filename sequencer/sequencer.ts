@@ -152,6 +152,8 @@ export class Sequencer implements SequencerApi {
   readonly #maxBatchBytes: number | null
   /** Encoded bytes of the groups applied since the last seal: an upper bound of the open batch's encoding. */
   #bytesSinceSeal = 0
+  /** Address references in those groups (see `addressRefs`). */
+  #refsSinceSeal = 0
   readonly #maxPending: number
   readonly #chunkJobs: number
   /** A read connection on the log, for the batcher: entries of a batch, and the batches table. */
@@ -215,10 +217,9 @@ export class Sequencer implements SequencerApi {
     this.#maxBatchBytes = options.maxBatchBytes ?? null
     if (this.#maxBatchBytes !== null && this.#lastSealedSeq < engine.state.seq) {
       // After a restart: the open batch's size, as the seal will encode it.
-      this.#bytesSinceSeal = encodeBatch({
-        version: 1,
-        entries: readLog.entriesBetween(this.#lastSealedSeq + 1, engine.state.seq),
-      }).length
+      const open = readLog.entriesBetween(this.#lastSealedSeq + 1, engine.state.seq)
+      this.#bytesSinceSeal = encodeBatch({ version: 1, entries: open }).length
+      this.#refsSinceSeal = addressRefs(open)
     }
     this.#maxPending = options.maxPendingIntents ?? 100_000
     this.#chunkJobs = options.recoveryChunkJobs ?? 256
@@ -568,27 +569,32 @@ export class Sequencer implements SequencerApi {
       return
     }
     let group = encoded
+    let groupRefs = 0
     if (this.#maxBatchBytes !== null) {
-      // Group encodings add up to about the batch's (each group has its own address table, the batch
-      // indexes one larger table): 1/32 of the limit is kept back for the difference.
-      const limit = this.#maxBatchBytes - (this.#maxBatchBytes >> 5)
+      const limit = this.#maxBatchBytes
       // A group too large for half a batch keeps the entries that fit; the rest go back to the queue.
-      while (group.batch.length > limit / 2 && entries.length > 1) {
-        const keep = Math.max(1, Math.floor((entries.length * limit) / 2 / group.batch.length)) // floor: stay under
+      while (group.batch.length + 2 * addressRefs(entries) > limit / 2 && entries.length > 1) {
+        const keep = Math.max(1, Math.floor((entries.length * limit) / 4 / group.batch.length)) // floor: stay under
         const back = items.splice(keep).filter((item): item is Item => item !== null)
         entries.length = keep
         this.#ready = [...back, ...this.#ready]
         group = encodeGroup(entries, state.seq, state.timestampMs)! // entries is not empty
       }
-      // Seal before a group that would take the open batch past what one proposal carries.
-      if (this.#bytesSinceSeal > 0 && this.#bytesSinceSeal + group.batch.length > limit) {
+      groupRefs = addressRefs(entries)
+      // Seal before a group that would take the open batch past what one proposal carries. Group encodings
+      // add up to at least the batch's, except that the batch indexes one larger address table: an index
+      // can take up to 2 more bytes (a uvarint of 3 bytes instead of 1) per address reference.
+      const bound = this.#bytesSinceSeal + 2 * this.#refsSinceSeal + group.batch.length + 2 * groupRefs
+      if (this.#bytesSinceSeal > 0 && bound > limit) {
         if (this.sealBatch() === null) {
-          // Halted by the seal, or closing: either way this group must not make the open batch too large.
+          // Halted by the seal, or closing: nothing more may join the open batch, queued intents included.
           const why =
             this.#halted !== null
               ? intakeReject(IntakeCode.HALTED, 'the node halted')
               : intakeReject(IntakeCode.CLOSED, 'the sequencer is shutting down')
           for (const item of items) this.#answer(item, why)
+          for (const item of this.#ready) this.#answer(item, why)
+          this.#ready = []
           return
         }
       }
@@ -601,6 +607,7 @@ export class Sequencer implements SequencerApi {
         this.#metrics?.logCommit((performance.now() - started) / 1000, entries.length)
         this.#applyGroup(entries, items)
         this.#bytesSinceSeal += groupBytes
+        this.#refsSinceSeal += groupRefs
         this.#committing = false
         // Whatever arrived during this commit forms the next group at once.
         this.#flush()
@@ -813,6 +820,7 @@ export class Sequencer implements SequencerApi {
     this.#sealedBatches = batchIndex
     this.#lastSealedSeq = lastSeq
     this.#bytesSinceSeal = 0
+    this.#refsSinceSeal = 0
     this.#lastSealedRoot = record.stateRoot
     this.#logger?.info(
       { batchIndex, firstSeq, lastSeq, bytes: record.data.length, stateRoot: bytesToHex(record.stateRoot) },
@@ -966,6 +974,16 @@ export class Sequencer implements SequencerApi {
     await this.#writer.close()
     this.#readLog.close()
   }
+}
+
+/**
+ * An upper bound of the address-table references `entries` make in the batch codec: the account and one
+ * more address (an agent, a signer) per entry, and one per oracle observation.
+ */
+function addressRefs(entries: readonly SignedEntry[]): number {
+  let refs = 0
+  for (const e of entries) refs += 2 + e.observationSignatures.length
+  return refs
 }
 
 /** Shape of an L1 op as the codec and the engine need it; null when fine. */
