@@ -1,4 +1,15 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { BaseError, bytesToHex, type Hex } from 'viem'
 import {
@@ -47,6 +58,25 @@ interface CheckpointFile {
   stateRoot: Hex
   configHash: Hex
   snapshotFile: string
+}
+
+/** Writes `dir/name` through a synced temporary file and a rename, then syncs the directory. */
+function writeDurably(dir: string, name: string, bytes: Uint8Array): void {
+  const tmp = join(dir, `${name}.tmp`)
+  const fd = openSync(tmp, 'w')
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, join(dir, name))
+  const dirFd = openSync(dir, 'r')
+  try {
+    fsyncSync(dirFd)
+  } finally {
+    closeSync(dirFd)
+  }
 }
 
 export class CheckpointError extends Error {
@@ -198,10 +228,31 @@ export class ChainReplayer {
    * configuration and that its batch is finalized on L1 under that hash. Null when there is none.
    * Throws CheckpointError when the directory holds another chain's state or a damaged snapshot.
    */
-  async loadCheckpoint(): Promise<bigint | null> {
+  loadCheckpoint(): Promise<bigint | null> {
+    const run = this.#queue.then(() => this.#loadCheckpoint())
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  async #loadCheckpoint(): Promise<bigint | null> {
     const dir = this.#checkpointDir
     if (dir === null || !existsSync(join(dir, 'finalized.json'))) return null
-    const file = JSON.parse(readFileSync(join(dir, 'finalized.json'), 'utf8')) as CheckpointFile
+    let file: CheckpointFile
+    try {
+      file = JSON.parse(readFileSync(join(dir, 'finalized.json'), 'utf8')) as CheckpointFile
+      if (
+        !/^[0-9]+$/.test(file.batchIndex) ||
+        !/^0x[0-9a-f]{64}$/.test(file.batchHash) ||
+        !/^0x[0-9a-f]{64}$/.test(file.stateRoot) ||
+        !/^finalized-[0-9]+\.snapshot$/.test(file.snapshotFile)
+      ) {
+        throw new Error('fields missing or malformed')
+      }
+    } catch (error) {
+      throw new CheckpointError(
+        `${join(dir, 'finalized.json')} is unreadable (${(error as Error).message}): remove the directory's files to start over`,
+      )
+    }
     if (file.configHash !== this.#domain.configHash) {
       throw new CheckpointError(
         `${dir} holds the state of engine configuration ${file.configHash}, not ${this.#domain.configHash}: use another directory`,
@@ -209,9 +260,10 @@ export class ChainReplayer {
     }
     const batchIndex = BigInt(file.batchIndex)
     const read = this.client.settlement.read
+    const blockNumber = await this.client.client.getBlockNumber({ cacheTime: 0 })
     const [finalized, liveHash] = await Promise.all([
-      read.finalizedBatchIndex(),
-      read.batchHashOf([batchIndex]),
+      read.finalizedBatchIndex({ blockNumber }),
+      read.batchHashOf([batchIndex], { blockNumber }),
     ])
     if (batchIndex > finalized || liveHash.toLowerCase() !== file.batchHash) {
       throw new CheckpointError(
@@ -229,9 +281,12 @@ export class ChainReplayer {
         `${path} cannot be restored (${(error as Error).message}): damaged or missing`,
       )
     }
-    if (root !== file.stateRoot) {
+    // The root the batch's header carries on L1, not only the one the file says.
+    await this.#scan(blockNumber)
+    const onChain = this.#proposalOf(batchIndex, file.batchHash).header.stateRoot.toLowerCase()
+    if (root !== file.stateRoot || root !== onChain) {
       throw new CheckpointError(
-        `${join(dir, file.snapshotFile)} restores to ${root}, not ${file.stateRoot}: damaged`,
+        `${path} restores to ${root}, but batch ${batchIndex} ends at ${onChain} on L1: damaged; remove the directory's files to start over`,
       )
     }
     this.#pinned = { batchIndex, batchHash: file.batchHash, stateRoot: root, snapshot, result: null }
@@ -252,6 +307,8 @@ export class ChainReplayer {
   async #keepFinalized(): Promise<bigint | null> {
     const finalized = await this.client.settlement.read.finalizedBatchIndex()
     if (finalized === 0n || (this.#pinned !== null && this.#pinned.batchIndex >= finalized)) return null
+    // Cached from an earlier replay without a snapshot (an ancestor, or evicted): replay it again to keep one.
+    if (this.#verified.get(finalized)?.snapshot === null) this.#verified.delete(finalized)
     const result = await this.#replayTo(finalized)
     if (!result.ok) {
       // L1 finalized it, so either L1 data is missing for now, or this engine is not the deployment's.
@@ -266,9 +323,9 @@ export class ChainReplayer {
     if (dir !== null) {
       mkdirSync(dir, { recursive: true })
       const snapshotFile = `finalized-${finalized}.snapshot`
-      // Snapshot first, then the file that names it, each by rename: a crash leaves the old pair whole.
-      writeFileSync(join(dir, `${snapshotFile}.tmp`), pinned.snapshot!)
-      renameSync(join(dir, `${snapshotFile}.tmp`), join(dir, snapshotFile))
+      // Snapshot first, then the file that names it, each synced and renamed into place, the directory
+      // synced after each: a crash or a power cut leaves the old pair or the new one whole.
+      writeDurably(dir, snapshotFile, pinned.snapshot!)
       const file: CheckpointFile = {
         batchIndex: finalized.toString(),
         batchHash: pinned.batchHash,
@@ -276,8 +333,7 @@ export class ChainReplayer {
         configHash: this.#domain.configHash,
         snapshotFile,
       }
-      writeFileSync(join(dir, 'finalized.json.tmp'), JSON.stringify(file))
-      renameSync(join(dir, 'finalized.json.tmp'), join(dir, 'finalized.json'))
+      writeDurably(dir, 'finalized.json', new TextEncoder().encode(JSON.stringify(file)))
       for (const old of readdirSync(dir)) {
         if (/^finalized-\d+\.snapshot$/.test(old) && old !== snapshotFile)
           rmSync(join(dir, old), { force: true })

@@ -63,6 +63,19 @@ describe('attester finalized checkpoint', () => {
     expect(await first.keepFinalized()).toBeNull()
   })
 
+  it('keeps a batch it already replayed as an ancestor, without a snapshot of it', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'sce-attester-ancestor-'))
+    try {
+      const r = replayer(other)
+      expect((await r.replayTo(3n)).ok).toBe(true) // batch 2 replayed on the way, no snapshot kept of it
+      expect(r.cachedBatches().find((c) => c.batchIndex === 2n)?.snapshot).toBe(false)
+      expect(await r.keepFinalized()).toBe(2n)
+      expect(readdirSync(other).sort()).toEqual(['finalized-2.snapshot', 'finalized.json'])
+    } finally {
+      rmSync(other, { recursive: true, force: true })
+    }
+  })
+
   it('after a restart, a challenged batch replays from the checkpoint: older batches are not read', async () => {
     const restarted = replayer()
     expect(await restarted.loadCheckpoint()).toBe(2n)
@@ -90,6 +103,8 @@ describe('attester finalized checkpoint', () => {
       await expect(replayer(other).loadCheckpoint()).rejects.toThrow(/is not finalized on this settlement/)
       writeFileSync(join(other, 'finalized.json'), JSON.stringify({ ...file, batchIndex: '9' }))
       await expect(replayer(other).loadCheckpoint()).rejects.toBeInstanceOf(CheckpointError)
+      writeFileSync(join(other, 'finalized.json'), '{"batchIndex": 2')
+      await expect(replayer(other).loadCheckpoint()).rejects.toThrow(/finalized.json is unreadable/)
       writeFileSync(join(other, 'finalized.json'), JSON.stringify(file))
       const snapshot = readFileSync(join(dir, file.snapshotFile!))
       writeFileSync(join(other, file.snapshotFile!), snapshot.subarray(0, snapshot.length - 1))

@@ -105,6 +105,9 @@ export class LogWriter {
 
   #send(req: LogWriterRequest, transfer: ArrayBuffer[]): Promise<void> {
     if (this.#failed !== null) return Promise.reject(this.#failed)
+    // After close began, the thread may be gone: an answer would never come.
+    if (this.#closed !== null && req.kind !== 'close')
+      return Promise.reject(new Error('the log writer is closed'))
     const id = this.#nextId++
     req.id = id
     return new Promise((resolve, reject) => {

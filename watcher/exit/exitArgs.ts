@@ -52,9 +52,9 @@ Options:
                            finalized batch instead of genesis (needed once early blobs are pruned)
   --help                   this text
 
-Exit codes: 0 done, 64 bad arguments, 66 engine config file unreadable, 69 RPC unreachable,
-70 the finalized state could not be rebuilt, 75 refused now (not frozen, freeze not due, nothing to claim),
-78 configuration mismatch.`
+Exit codes: 0 done, 64 bad arguments, 66 engine config file or watcher data unreadable, 69 RPC
+unreachable, 70 the finalized state could not be rebuilt, 75 refused now (not frozen, freeze not due,
+nothing to claim), 78 configuration mismatch.`
 
 const url = z
   .string()

@@ -62,11 +62,17 @@ function unreachable(error: unknown): boolean {
 /** The newest checkpoint of a watcher's data directory at or below the finalized batch, still live. */
 async function watcherCheckpoint(dir: string, client: SettlementClient, config: EngineConfig) {
   if (!existsSync(join(dir, 'watcher.db'))) fail(ExitCode.NO_INPUT, `${dir} holds no watcher.db`)
-  const store = WatcherStore.open(dir, {
-    chainId: config.chainId,
-    settlement: client.settlementAddress.toLowerCase() as Address,
-    configHash: bytesToHex(engineConfigHash(config)),
-  })
+  let store: WatcherStore
+  try {
+    store = WatcherStore.openReadOnly(dir, {
+      chainId: config.chainId,
+      settlement: client.settlementAddress.toLowerCase() as Address,
+      configHash: bytesToHex(engineConfigHash(config)),
+    })
+  } catch (error) {
+    if (error instanceof WatcherError) throw error
+    fail(ExitCode.NO_INPUT, `cannot read ${join(dir, 'watcher.db')}: ${(error as Error).message}`)
+  }
   try {
     const finalized = Number(await client.settlement.read.finalizedBatchIndex())
     for (const c of store.checkpoints()) {

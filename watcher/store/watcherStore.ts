@@ -196,6 +196,23 @@ export class WatcherStore {
     }
   }
 
+  /**
+   * Opens an existing store read-only (another process, the watcher itself, may be writing it); throws
+   * when `dataDir` holds no watcher.db, DATA_DIR_MISMATCH when it belongs to another deployment.
+   */
+  static openReadOnly(dataDir: string, identity: ChainIdentity): WatcherStore {
+    const path = join(dataDir, 'watcher.db')
+    const db = new Database(path, { readonly: true, fileMustExist: true })
+    try {
+      const store = new WatcherStore(path, db)
+      store.#checkIdentity(identity)
+      return store
+    } catch (error) {
+      db.close()
+      throw error
+    }
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close()
   }
