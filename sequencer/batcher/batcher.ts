@@ -597,7 +597,9 @@ export class Batcher {
     if (blobHash === undefined) {
       // Rows are listed without their data; read it only when the blob hash is needed.
       const data = this.#o.sequencer.batch(batch.batchIndex)?.data
-      if (data === undefined) return false // not readable now: not cached, asked again next tick
+      // Not readable now: fail the tick (retried) rather than call a batch of ours foreign.
+      if (data === undefined)
+        throw new Error(`batch ${batch.batchIndex}: its record cannot be read from the log`)
       blobHash = data.length > MAX_BLOB_DATA_BYTES ? '0x' : await blobDataHashOf(data)
       this.#blobDataHashes.set(batch.batchIndex, blobHash)
     }
