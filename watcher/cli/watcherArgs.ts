@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
 import type { Address, Hex } from 'viem'
 import { z } from 'zod'
+import { readCommandLine } from './commandLine.ts'
 
 /** The command line of `npm run watcher`, after checking. */
 export interface WatcherArgs {
@@ -113,40 +113,14 @@ export function parseWatcherArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
 ): ParsedWatcherArgs {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: {
-      ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: 'string' as const }])),
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: false,
-    allowPositionals: true,
+  const line = readCommandLine(argv, STRING_OPTIONS, schema, {
+    name: 'SCE_WATCHER_KEY',
+    value: env.SCE_WATCHER_KEY,
   })
-  if (values.help === true) return { ok: true, help: true }
-  const problems: string[] = positionals.map((p) => `unexpected argument "${p}"`)
-  for (const name of STRING_OPTIONS) {
-    if (values[name] === true) problems.push(`--${name}: needs a value`)
-  }
-  const input: Record<string, unknown> = { ...values }
-  for (const name of STRING_OPTIONS) if (input[name] === true) delete input[name]
-  if (input.key === undefined && env.SCE_WATCHER_KEY !== undefined && env.SCE_WATCHER_KEY !== '') {
-    input.key = env.SCE_WATCHER_KEY
-  }
-  const parsed = schema.safeParse(input)
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) problems.push(`--${k}: unknown option`)
-        continue
-      }
-      const name = String(issue.path[0] ?? '')
-      const from = name === 'key' && values.key === undefined ? ' (from SCE_WATCHER_KEY)' : ''
-      const missing = input[name] === undefined
-      problems.push(`--${name}${from}: ${missing ? 'is required' : issue.message}`)
-    }
-  }
-  if (problems.length > 0 || !parsed.success) return { ok: false, problems }
-  const v = parsed.data
+  if (line.help) return { ok: true, help: true }
+  const problems = [...line.positionals.map((p) => `unexpected argument "${p}"`), ...line.problems]
+  const v = line.data
+  if (problems.length > 0 || v === null) return { ok: false, problems }
   return {
     ok: true,
     help: false,

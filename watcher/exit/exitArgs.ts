@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
 import type { Address, Hex } from 'viem'
 import { z } from 'zod'
+import { readCommandLine } from '../cli/commandLine.ts'
 
 export const EXIT_COMMANDS = ['status', 'withdraw', 'freeze', 'escape'] as const
 export type ExitCommand = (typeof EXIT_COMMANDS)[number]
@@ -100,47 +100,21 @@ export function parseExitArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
 ): ParsedExitArgs {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: {
-      ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: 'string' as const }])),
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: false,
-    allowPositionals: true,
+  const line = readCommandLine(argv, STRING_OPTIONS, schema, {
+    name: 'SCE_EXIT_KEY',
+    value: env.SCE_EXIT_KEY,
   })
-  if (values.help === true || positionals[0] === 'help') return { ok: true, help: true }
+  if (line.help || line.positionals[0] === 'help') return { ok: true, help: true }
   const problems: string[] = []
-  const [command, ...extra] = positionals
+  const [command, ...extra] = line.positionals
   if (command === undefined) problems.push(`a command is required: ${EXIT_COMMANDS.join(', ')}`)
   else if (!(EXIT_COMMANDS as readonly string[]).includes(command)) {
     problems.push(`unknown command "${command}": use ${EXIT_COMMANDS.join(', ')}`)
   }
   for (const p of extra) problems.push(`unexpected argument "${p}"`)
-  const input: Record<string, unknown> = { ...values }
-  for (const name of STRING_OPTIONS) {
-    if (input[name] === true) {
-      problems.push(`--${name}: needs a value`)
-      delete input[name]
-    }
-  }
-  if (input.key === undefined && env.SCE_EXIT_KEY !== undefined && env.SCE_EXIT_KEY !== '') {
-    input.key = env.SCE_EXIT_KEY
-  }
-  const parsed = schema.safeParse(input)
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) problems.push(`--${k}: unknown option`)
-        continue
-      }
-      const name = String(issue.path[0] ?? '')
-      const from = name === 'key' && values.key === undefined ? ' (from SCE_EXIT_KEY)' : ''
-      problems.push(`--${name}${from}: ${input[name] === undefined ? 'is required' : issue.message}`)
-    }
-  }
-  if (parsed.success && command !== undefined) {
-    const v = parsed.data
+  problems.push(...line.problems)
+  const v = line.data
+  if (v !== null && command !== undefined) {
     if (command !== 'status' && v.key === undefined)
       problems.push(`--key (or SCE_EXIT_KEY): ${command} signs a transaction`)
     if (command === 'status' && v.key === undefined && v.account === undefined) {
@@ -150,8 +124,7 @@ export function parseExitArgs(
       problems.push("--account: escape pays the key's own account only; leave it out")
     }
   }
-  if (problems.length > 0 || !parsed.success) return { ok: false, problems }
-  const v = parsed.data
+  if (problems.length > 0 || v === null) return { ok: false, problems }
   return {
     ok: true,
     help: false,
