@@ -2,7 +2,7 @@ import type { Order } from '../book/order.ts'
 import { OrderBook } from '../book/orderBook.ts'
 import type { MarketConfig } from '../config.ts'
 
-/** The last epoch handed out; epochs are unique across every market of every state in the process. */
+/** The last epoch handed out; epochs are unique across every market of every engine state alive. */
 let lastRiskEpoch = 0
 
 /** The live state of one market. */
@@ -13,7 +13,7 @@ export class MarketState {
   #fundingIndexNanoQuantumsPerLot = 0n
   /**
    * Derived, not state: renewed whenever the mark or the funding index is written, so margin terms cached
-   * against this market (see risk/margin.ts) are known stale. Unique in the process, so a cached entry can
+   * against this market (see risk/margin.ts) are known stale. Unique across engine states, so a cached entry can
    * never match another market's epoch either.
    */
   riskEpoch = ++lastRiskEpoch
