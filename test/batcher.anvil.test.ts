@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withdrawalLeafHash, withdrawalProof } from '../engine/commitment/withdrawalsTree.ts'
 import { HaltCode } from '../sequencer/api.ts'
 import { Batcher } from '../sequencer/batcher/batcher.ts'
-import type { Prover } from '../sequencer/batcher/prover.ts'
+import { HttpProver, type Prover } from '../sequencer/batcher/prover.ts'
 import { MARK_TICKS, startTestNode, type TestNode } from '../sequencer/testing/sequencerHarness.ts'
 import { signAttestation } from '../settlement-contracts/ts/attestation.ts'
 import { type DataMode, InboxKind, MAX_CALLDATA_BATCH_BYTES } from '../settlement-contracts/ts/client.ts'
@@ -359,5 +359,38 @@ describe('batcher on anvil, L1 surprises', () => {
     expect(n.sequencer.halted?.message).toMatch(/Restart with batch.dataMode "blobs" to post it/)
     await n.reopen()
     expect((await tick(fresh(false, 'blobs'))).posted).toEqual([sealed.record.batchIndex])
+  }, 60_000)
+  it('asks an unreachable prover again, and halts PROVER_REFUSED when the prover refuses a batch of ours', async () => {
+    const withProver = (prover: Prover) =>
+      new Batcher({
+        sequencer: n.sequencer,
+        client: d.as.proposer,
+        prover,
+        maxOps: 1_000,
+        intervalMs: 60_000,
+        fromBlock: d.deployment.deployBlock,
+      })
+    const down = withProver(new HttpProver('http://127.0.0.1:9', { timeoutMs: 2_000 }))
+    await tick(down)
+    const ours = down.tracked().at(-1)!
+    await d.as.watcher.challenge(ours.header!)
+    expect((await tick(down)).proven).toEqual([]) // asks, in the background
+    await down.proofsSettled()
+    expect((await tick(down)).proven).toEqual([]) // PROVER_UNREACHABLE: not a refusal
+    expect(n.sequencer.halted).toBeNull()
+    expect(down.tracked().at(-1)!.status).toBe('challenged')
+
+    const refusing: Prover = {
+      prove: async () => ({ ok: false, code: 'WRONG_TRANSITION', detail: 'the roots differ', refused: true }),
+    }
+    const b = withProver(refusing)
+    await tick(b)
+    await b.proofsSettled()
+    await tick(b)
+    expect(n.sequencer.halted?.code).toBe(HaltCode.PROVER_REFUSED)
+    expect(n.sequencer.halted?.message).toMatch(
+      /the prover refuses batch \d+ of ours \(WRONG_TRANSITION: the roots differ\)/,
+    )
+    await n.reopen()
   }, 60_000)
 })
