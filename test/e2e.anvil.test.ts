@@ -19,6 +19,7 @@ import { type Devnet, ManualBatcher, type Role, startDevnet, USDC, USERS } from 
 import {
   accepted,
   cross,
+  finalizeFirstBatch,
   prices,
   replayFinalized,
   type Stack,
@@ -381,19 +382,7 @@ describe('end to end on anvil', () => {
     const d = devnet
     stack = await startStack(d)
     const s = stack
-    const { alice, bob } = d.keys
-    await d.as.alice.deposit(5_000n * USDC, d.address('alice'))
-    await d.as.bob.deposit(3_000n * USDC, d.address('bob'))
-    await d.as.carol.deposit(2_000n * USDC, d.address('carol'))
-    await s.step()
-    await prices(s)
-    await cross(s, alice, bob, MARK_TICKS[0], 100)
-    await accepted(
-      s.node.sequencer.submit(s.node.signer.sign(alice, { type: 'withdraw', amountQuantums: 400n * USDC })),
-    )
-    expect((await s.step({ seal: true })).posted).toEqual([1])
-    await d.advance(Number(await d.as.proposer.settlement.read.CHALLENGE_WINDOW()))
-    expect((await s.step()).finalized).toEqual([1])
+    await finalizeFirstBatch(d, s, { carolQuantums: 2_000n * USDC, tradeLots: 100 })
 
     // The operator vanishes: nothing is sequenced or posted any more. Carol's forced request is ignored.
     await s.dispose()

@@ -5,13 +5,12 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { formatUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MARK_TICKS } from '../sequencer/testing/sequencerHarness.ts'
 import { engineConfigToJson } from '../settlement-contracts/ts/genesis.ts'
 import { exitStatus } from '../watcher/exit/exitActions.ts'
 import { rebuildFinalizedState } from '../watcher/exit/finalizedState.ts'
 import { Watcher } from '../watcher/watcher.ts'
 import { type Devnet, startDevnet, USDC } from './support/devnet.ts'
-import { accepted, cross, prices, type Stack, startStack } from './support/stack.ts'
+import { finalizeFirstBatch, type Stack, startStack } from './support/stack.ts'
 
 /**
  * `npm run exit`, run as a user would run it, as a separate process against a real anvil: the operator
@@ -75,19 +74,7 @@ beforeAll(async () => {
   writeFileSync(configFile, JSON.stringify(engineConfigToJson(devnet.config)))
   stack = await startStack(devnet)
   const s = stack
-  const { alice, bob } = devnet.keys
-  await devnet.as.alice.deposit(5_000n * USDC, devnet.address('alice'))
-  await devnet.as.bob.deposit(3_000n * USDC, devnet.address('bob'))
-  await devnet.as.carol.deposit(1_000n * USDC, devnet.address('carol'))
-  await s.step()
-  await prices(s)
-  await cross(s, alice, bob, MARK_TICKS[0], 50)
-  await accepted(
-    s.node.sequencer.submit(s.node.signer.sign(alice, { type: 'withdraw', amountQuantums: 400n * USDC })),
-  )
-  expect((await s.step({ seal: true })).posted).toEqual([1])
-  await devnet.advance(Number(await devnet.as.proposer.settlement.read.CHALLENGE_WINDOW()))
-  expect((await s.step()).finalized).toEqual([1])
+  await finalizeFirstBatch(devnet, s, { carolQuantums: 1_000n * USDC, tradeLots: 50 })
   // The operator vanishes.
   await s.dispose()
   stack = undefined

@@ -14,7 +14,7 @@ import { MARK_TICKS, startTestNode, type TestNode } from '../../sequencer/testin
 import type { TestKey } from '../../sequencer/testing/testKeys.ts'
 import type { SettlementClient } from '../../settlement-contracts/ts/client.ts'
 import { rebuildFinalizedState } from '../../watcher/exit/finalizedState.ts'
-import type { Devnet } from './devnet.ts'
+import { type Devnet, USDC } from './devnet.ts'
 
 /**
  * An operator's node on a devnet: a real Sequencer (SQLite log, manual clock), the L1 inbox reader and the
@@ -149,4 +149,30 @@ export async function cross(
       s.node.signer.place(buyer, { side: Side.Buy, priceTicks, sizeLots, tif: TimeInForce.IOC }),
     ),
   )
+}
+
+/**
+ * Batch 1 of the exit scenarios, posted by `s` and finalized: deposits of 5,000 (alice), 3,000 (bob) and
+ * `carolQuantums` (carol), prices, a trade of `tradeLots` between alice and bob, and a 400 USDC
+ * withdrawal by alice.
+ */
+export async function finalizeFirstBatch(
+  d: Devnet,
+  s: Stack,
+  o: { carolQuantums: bigint; tradeLots: number },
+): Promise<void> {
+  await d.as.alice.deposit(5_000n * USDC, d.address('alice'))
+  await d.as.bob.deposit(3_000n * USDC, d.address('bob'))
+  await d.as.carol.deposit(o.carolQuantums, d.address('carol'))
+  await s.step()
+  await prices(s)
+  await cross(s, d.keys.alice, d.keys.bob, MARK_TICKS[0], o.tradeLots)
+  await accepted(
+    s.node.sequencer.submit(
+      s.node.signer.sign(d.keys.alice, { type: 'withdraw', amountQuantums: 400n * USDC }),
+    ),
+  )
+  expect((await s.step({ seal: true })).posted).toEqual([1])
+  await d.advance(Number(await d.as.proposer.settlement.read.CHALLENGE_WINDOW()))
+  expect((await s.step()).finalized).toEqual([1])
 }
