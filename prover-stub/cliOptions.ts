@@ -135,12 +135,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
     const o = parsed.data
     return {
       command,
-      rpcUrl: o.rpc,
-      settlement: o.settlement,
-      host: o.host,
-      port: o.port,
-      fromBlock: o['from-block'],
-      logLevel: o['log-level'],
+      ...commonOf(o),
       engineConfigFile: o['engine-config'],
       privateKey: o.key,
       beaconUrl: o.beacon ?? null,
@@ -158,16 +153,23 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
   }
   return {
     command,
+    ...commonOf(o),
+    attesterUrls: o['attester-url'],
+    threshold: o.threshold ?? null,
+    engineConfigFile: o['engine-config'] ?? null,
+    attesterTimeoutMs: o['attester-timeout-ms'],
+  }
+}
+
+/** The options both commands take, as `Common`. */
+function commonOf(o: z.output<z.ZodObject<typeof common>>): Common {
+  return {
     rpcUrl: o.rpc,
     settlement: o.settlement,
     host: o.host,
     port: o.port,
     fromBlock: o['from-block'],
     logLevel: o['log-level'],
-    attesterUrls: o['attester-url'],
-    threshold: o.threshold ?? null,
-    engineConfigFile: o['engine-config'] ?? null,
-    attesterTimeoutMs: o['attester-timeout-ms'],
   }
 }
 

@@ -218,11 +218,11 @@ describe('batcher on anvil, L1 surprises', () => {
   let d: Devnet
   let n: TestNode
   const tick = (b: Batcher, forceSeal = false) => b.tick({ forceSeal })
-  const fresh = (repostReverted = false, dataMode: DataMode = 'blobs') =>
+  const fresh = (repostReverted = false, dataMode: DataMode = 'blobs', prover: Prover | null = null) =>
     new Batcher({
       sequencer: n.sequencer,
       client: d.as.proposer,
-      prover: null,
+      prover,
       maxOps: 1_000,
       intervalMs: 60_000,
       fromBlock: d.deployment.deployBlock,
@@ -361,15 +361,7 @@ describe('batcher on anvil, L1 surprises', () => {
     expect((await tick(fresh(false, 'blobs'))).posted).toEqual([sealed.record.batchIndex])
   }, 60_000)
   it('asks an unreachable prover again, and halts PROVER_REFUSED when the prover refuses a batch of ours', async () => {
-    const withProver = (prover: Prover) =>
-      new Batcher({
-        sequencer: n.sequencer,
-        client: d.as.proposer,
-        prover,
-        maxOps: 1_000,
-        intervalMs: 60_000,
-        fromBlock: d.deployment.deployBlock,
-      })
+    const withProver = (prover: Prover) => fresh(false, 'blobs', prover)
     const down = withProver(new HttpProver('http://127.0.0.1:9', { timeoutMs: 2_000 }))
     await tick(down)
     const ours = down.tracked().at(-1)!
