@@ -57,6 +57,11 @@ export interface SignatureJob {
   observationIndex: number
   digest: Uint8Array
   signature: Uint8Array
+  /**
+   * Who is expected to sign, for a verifier that remembers keys: the account for a user op (its own key
+   * or its agent's), `oracle <id>/<k>` for observation k of an oracle update. A hint, never a check.
+   */
+  signerHint: string
 }
 
 export interface DecodedBatch {
@@ -117,6 +122,7 @@ export function decodePostedBatch(engine: Engine, posted: Uint8Array): DecodedBa
           observationIndex: k,
           digest: observationDigest(op.oracleId, op.observations[k]!, domain),
           signature: entry.observationSignatures[k]!,
+          signerHint: `oracle ${op.oracleId}/${k}`,
         })
       }
     } else if (entry.signature !== null) {
@@ -125,6 +131,7 @@ export function decodePostedBatch(engine: Engine, posted: Uint8Array): DecodedBa
         observationIndex: -1,
         digest: userOpDigest(op as Parameters<typeof userOpDigest>[0], domain),
         signature: entry.signature,
+        signerHint: (op as { account: Address }).account,
       })
     }
   }

@@ -1,8 +1,8 @@
 import type { Address } from 'viem'
 import { withdrawalLeafHash, withdrawalsRoot } from '../commitment/withdrawalsTree.ts'
-import { assertInvariants } from '../invariants/checkInvariants.ts'
+import { assertSealInvariants } from '../invariants/checkInvariants.ts'
 import type { StateCommitment } from '../state/commitState.ts'
-import type { PendingWithdrawal } from '../state/engineState.ts'
+import type { EngineState, PendingWithdrawal } from '../state/engineState.ts'
 
 export interface SealedBatch {
   batchIndex: bigint
@@ -25,13 +25,14 @@ export interface SealBatchParameters {
 }
 
 /**
- * Closes the open batch. The invariant gate runs first: conservation, open interest, uncrossed books,
- * no negative equity. A violation throws EngineInvariantError, and the batcher must halt rather than
- * post a root built on a broken state.
+ * Closes the open batch. The invariant gate runs first (`checkSealInvariants`): conservation, open
+ * interest, uncrossed books, no negative equity over every account, and the order bookkeeping of every
+ * account the batch changed. A violation throws EngineInvariantError, and the batcher must halt rather
+ * than post a root built on a broken state.
  */
 export function sealBatch(commitment: StateCommitment, params: SealBatchParameters): SealedBatch {
   const state = commitment.state
-  assertInvariants(state)
+  assertSealInvariants(state, changedAccounts(state))
   const withdrawals = state.pendingWithdrawals
   const withdrawalLeaves = withdrawals.map((w, withdrawalIndex) =>
     withdrawalLeafHash({
@@ -44,13 +45,23 @@ export function sealBatch(commitment: StateCommitment, params: SealBatchParamete
     }),
   )
   state.pendingWithdrawals = []
+  const stateRoot = commitment.root()
+  state.refreshedSinceSeal.clear()
   return {
     batchIndex: params.batchIndex,
-    stateRoot: commitment.root(),
+    stateRoot,
     withdrawalsRoot: withdrawalsRoot(withdrawalLeaves),
     withdrawals,
     withdrawalLeaves,
     lastSeq: state.seq,
     inboxConsumed: state.inboxConsumed,
   }
+}
+
+/** Every account the open batch changed: dirty now, or refreshed by a root taken since the last seal. */
+function changedAccounts(state: EngineState): Iterable<number> {
+  const refreshed = state.refreshedSinceSeal
+  if (refreshed.size === 0) return state.dirtyAccounts
+  for (const accountId of state.dirtyAccounts) refreshed.add(accountId)
+  return refreshed
 }

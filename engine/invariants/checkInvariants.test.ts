@@ -2,13 +2,15 @@ import fc from 'fast-check'
 import type { Address } from 'viem'
 import { describe, expect, it } from 'vitest'
 import type { ApplyResult } from '../apply.ts'
+import { sealBatch } from '../batch/sealBatch.ts'
 import { OrderKind, Side, TimeInForce } from '../ops.ts'
 import { EngineInvariantError } from '../rejections.ts'
+import { StateCommitment } from '../state/commitState.ts'
 import type { EngineState } from '../state/engineState.ts'
 import { eventsOf, Harness } from '../testing/harness.ts'
 import { testConfig } from '../testing/testConfig.ts'
 import { FUNDING_INDEX_SCALE } from '../units.ts'
-import { assertInvariants, checkInvariants, Invariant } from './checkInvariants.ts'
+import { assertInvariants, checkInvariants, checkSealInvariants, Invariant } from './checkInvariants.ts'
 import { addOrder, sampleState } from './testing/handBuiltState.ts'
 
 const config = testConfig()
@@ -235,11 +237,9 @@ describe('checkInvariants', () => {
             maxHolders,
             h.state.markets[0]!.holders.size + h.state.markets[1]!.holders.size,
           )
-          const violations = checkInvariants(h.state)
-          expect(
-            violations,
-            `after ${JSON.stringify(op, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`,
-          ).toEqual([])
+          const after = `after ${JSON.stringify(op, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`
+          expect(checkInvariants(h.state), after).toEqual([])
+          expect(checkSealInvariants(h.state, h.state.dirtyAccounts), after).toEqual([])
         }
       }),
       { numRuns: 30 },
@@ -247,5 +247,81 @@ describe('checkInvariants', () => {
     // The runs must have traded, or they proved little.
     expect(fills).toBeGreaterThan(20)
     expect(maxHolders).toBeGreaterThan(2)
+  })
+})
+
+/** What the seal gate leaves to the full check: the books' internal order and the derived ordersById. */
+const FULL_CHECK_ONLY: ReadonlySet<Invariant> = new Set([Invariant.BookPriority, Invariant.BookStructure])
+const GATE_BLIND = new Set(['ordersById missing an order', 'level queued out of order-id order'])
+/** The gate's per-market order count sees this corruption a second way. */
+const GATE_ALSO: Record<string, Invariant[]> = { 'order count': [Invariant.OrderIndex] }
+/** Found by the gate even when the broken account is not among the changed ones. */
+const STATE_WIDE: ReadonlySet<Invariant> = new Set([
+  Invariant.Conservation,
+  Invariant.OpenInterest,
+  Invariant.NegativeEquity,
+  Invariant.CrossedBook,
+  Invariant.FlatPosition,
+  Invariant.Holders,
+])
+
+function gateFinds(state: EngineState, changed: Iterable<number>): string[] {
+  return [...new Set(checkSealInvariants(state, changed).map((v) => v.invariant))].sort()
+}
+
+describe('checkSealInvariants (the seal gate)', () => {
+  const everyone = (s: EngineState) => s.accounts.map((a) => a.accountId)
+
+  it('finds nothing wrong with a consistent state', () => {
+    const state = sampleState(config)
+    expect(checkSealInvariants(state, everyone(state))).toEqual([])
+  })
+
+  for (const [name, expected, breakIt] of breakages) {
+    const inGate = [...expected.filter((i) => !FULL_CHECK_ONLY.has(i)), ...(GATE_ALSO[name] ?? [])]
+    it(`with the broken account changed, detects: ${name}`, () => {
+      const state = sampleState(config)
+      breakIt(state)
+      const found = gateFinds(state, everyone(state))
+      if (GATE_BLIND.has(name)) expect(found).toEqual([])
+      // The gate counts orders per market where the full check walks the books: a book or set that lost
+      // an order shows as an order-index mismatch either way.
+      else expect(found).toEqual([...inGate].sort())
+    })
+    if (expected.length > 0 && expected.every((i) => STATE_WIDE.has(i) || FULL_CHECK_ONLY.has(i))) {
+      it(`with no account changed, still detects: ${name}`, () => {
+        const state = sampleState(config)
+        breakIt(state)
+        expect(gateFinds(state, [])).toEqual([...inGate].sort())
+      })
+    }
+  }
+
+  it('counts orders per market, so a book that lost an order is found without a changed account', () => {
+    const state = sampleState(config)
+    state.markets[0]!.book.remove(state.ordersById.get(1)!)
+    expect(gateFinds(state, [])).toEqual([Invariant.OrderIndex])
+  })
+
+  it('checks the accounts a root refreshed mid-batch, and forgets them at the seal', () => {
+    const h = new Harness(config)
+    const trader = '0x0000000000000000000000000000000000007101' as Address
+    h.deposit(trader, 50_000_000_000n)
+    h.price(1, 600_000)
+    h.price(2, 300_000)
+    const commitment = new StateCommitment(h.state)
+    const params = { batchIndex: 1n, chainId: 1n, settlement: config.settlementAddress }
+    sealBatch(commitment, params)
+    expect(h.state.refreshedSinceSeal.size).toBe(0)
+    h.place(trader, { marketId: 0, side: Side.Buy, priceTicks: 590_000, sizeLots: 5 })
+    commitment.root() // a mid-batch root: the trader leaves dirtyAccounts
+    const account = h.state.accountByAddress(trader)!
+    expect(h.state.dirtyAccounts.has(account.accountId)).toBe(false)
+    expect(h.state.refreshedSinceSeal.has(account.accountId)).toBe(true)
+    account.market(0).openBidLots++
+    expect(() => sealBatch(commitment, { ...params, batchIndex: 2n })).toThrow(/orderExposure/)
+    account.market(0).openBidLots--
+    sealBatch(commitment, { ...params, batchIndex: 2n })
+    expect(h.state.refreshedSinceSeal.size).toBe(0)
   })
 })

@@ -47,11 +47,17 @@ interface MarketTally {
   untriggeredOrders: number
 }
 
+/**
+ * The account's orders against its own indexes and exposure. `full` also checks each order against the
+ * state-wide derived indexes (`ordersById`, which rebuilds when stale, and the untriggered sets for
+ * resting orders); the seal gate leaves those to the full check.
+ */
 function checkAccountOrders(
   state: EngineState,
   account: Account,
   tallies: MarketTally[],
   out: InvariantViolation[],
+  full: boolean,
 ): number {
   const id = account.accountId
   const markets = state.markets
@@ -83,7 +89,7 @@ function checkAccountOrders(
           details: `${where}: id >= nextOrderId ${state.nextOrderId}`,
         })
       }
-      if (state.ordersById.get(o.orderId) !== o) {
+      if (full && state.ordersById.get(o.orderId) !== o) {
         out.push({ invariant: Invariant.OrderIndex, details: `${where}: missing from ordersById` })
       }
       if (!(Number.isSafeInteger(o.remainingLots) && o.remainingLots > 0)) {
@@ -112,7 +118,7 @@ function checkAccountOrders(
         }
       } else {
         tally.restingOrders++
-        if (o.level === null || market.untriggered.has(o.orderId)) {
+        if (o.level === null || (full && market.untriggered.has(o.orderId))) {
           out.push({ invariant: Invariant.OrderIndex, details: `${where}: should rest in the book` })
         }
         if (o.side === Side.Buy) bid[o.marketId]! += o.remainingLots
@@ -266,7 +272,7 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
         })
       }
     }
-    ordersSeen += checkAccountOrders(state, account, tallies, out)
+    ordersSeen += checkAccountOrders(state, account, tallies, out, true)
   }
   if (state.ordersById.size !== ordersSeen) {
     out.push({
@@ -309,9 +315,141 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
   return out
 }
 
+/**
+ * The seal gate: the four invariants a batch must keep (conservation, open interest, uncrossed books,
+ * no negative equity) over every account, plus the holder, flat-position and order-count bookkeeping
+ * they rest on, in O(accounts × markets + markets); and the order indexes and exposure of the accounts
+ * in `changed` (those the batch touched), in O(their orders). Orders of untouched accounts cannot have
+ * changed, so their structure is left to the full check that tests run after every operation
+ * (`checkInvariants`), as are the books' internal links and the derived `ordersById`.
+ */
+export function checkSealInvariants(state: EngineState, changed: Iterable<number>): InvariantViolation[] {
+  const out: InvariantViolation[] = []
+  const markets = state.markets
+  const tallies: MarketTally[] = markets.map(() => ({
+    longLots: 0,
+    shortLots: 0,
+    holders: 0,
+    restingOrders: 0,
+    untriggeredOrders: 0,
+  }))
+  const orderCounts = new Array<number>(markets.length).fill(0)
+  markets.forEach((market, i) => {
+    if (market.config.marketId !== i) {
+      out.push({ invariant: Invariant.Indexes, details: `markets[${i}] has id ${market.config.marketId}` })
+    }
+  })
+  let equitySum = 0n
+  let positions = 0
+  const accounts = state.accounts
+  for (let i = 0; i < accounts.length; i++) {
+    const account = accounts[i]!
+    const equity = accountRisk(state, account).equityQuantums
+    equitySum += equity
+    if (equity < 0n)
+      out.push({ invariant: Invariant.NegativeEquity, details: `account ${i}: equity ${equity}` })
+    for (let m = 0; m < account.markets.length; m++) {
+      const am = account.markets[m]
+      if (am === undefined) continue
+      const tally = tallies[m]
+      if (tally === undefined) {
+        out.push({ invariant: Invariant.Indexes, details: `account ${i}: entry for unknown market ${m}` })
+        continue
+      }
+      orderCounts[m]! += am.openOrderCount
+      const size = am.sizeLots
+      if (size !== 0) {
+        positions++
+        tally.holders++
+        if (size > 0) tally.longLots += size
+        else tally.shortLots -= size
+      } else if (am.costBasisQuantums !== 0n || am.fundingIndexSnapshot !== 0n) {
+        out.push({
+          invariant: Invariant.FlatPosition,
+          details: `market ${m}: account ${i} is flat with cost basis ${am.costBasisQuantums}, funding snapshot ${am.fundingIndexSnapshot}`,
+        })
+      }
+    }
+  }
+  for (const id of changed) {
+    const account = accounts[id]
+    if (
+      account === undefined ||
+      account.accountId !== id ||
+      state.accountIdByAddress.get(account.address) !== id
+    ) {
+      out.push({
+        invariant: Invariant.Indexes,
+        details: `accounts[${id}] is missing, has another id, or is not indexed by address`,
+      })
+      continue
+    }
+    for (let m = 0; m < account.markets.length && m < markets.length; m++) {
+      const am = account.markets[m]
+      if (am !== undefined && (am.sizeLots !== 0) !== markets[m]!.holders.has(id)) {
+        out.push({
+          invariant: Invariant.Holders,
+          details: `market ${m}: account ${id} size ${am.sizeLots}, holder ${markets[m]!.holders.has(id)}`,
+        })
+      }
+    }
+    checkAccountOrders(state, account, tallies, out, false)
+  }
+  for (const market of markets) {
+    const m = market.config.marketId
+    const tally = tallies[m]
+    if (tally === undefined) continue
+    if (tally.longLots !== tally.shortLots || tally.longLots !== market.openInterestLots) {
+      out.push({
+        invariant: Invariant.OpenInterest,
+        details: `market ${m}: long ${tally.longLots}, short ${tally.shortLots}, openInterestLots ${market.openInterestLots}`,
+      })
+    }
+    if (market.holders.size !== tally.holders) {
+      out.push({
+        invariant: Invariant.Holders,
+        details: `market ${m}: ${market.holders.size} holders, ${tally.holders} positions`,
+      })
+    }
+    const bid = market.book.bestBidTicks()
+    const ask = market.book.bestAskTicks()
+    if (bid !== 0 && ask !== 0 && bid >= ask) {
+      out.push({ invariant: Invariant.CrossedBook, details: `market ${m}: bid ${bid} >= ask ${ask}` })
+    }
+    const held = market.book.size + market.untriggered.size
+    if (held !== orderCounts[m]) {
+      out.push({
+        invariant: Invariant.OrderIndex,
+        details: `market ${m}: book and untriggered set hold ${held} orders, accounts count ${orderCounts[m]}`,
+      })
+    }
+  }
+  const claims = equitySum + state.feesQuantums
+  const backing = state.totalDepositedQuantums - state.totalWithdrawnQuantums
+  const slack = backing - claims
+  const allowed = BigInt(positions)
+  if (slack < 0n || slack > allowed) {
+    out.push({
+      invariant: Invariant.Conservation,
+      details:
+        `equity ${equitySum} + fees ${state.feesQuantums} vs deposits − withdrawals ${backing}: ` +
+        `slack ${slack}, allowed 0..${allowed}`,
+    })
+  }
+  return out
+}
+
 /** Throws `EngineInvariantError` naming the first broken invariant and listing every violation. */
 export function assertInvariants(state: EngineState): void {
-  const violations = checkInvariants(state)
+  throwViolations(checkInvariants(state))
+}
+
+/** The seal gate (`checkSealInvariants`) as an assertion. */
+export function assertSealInvariants(state: EngineState, changed: Iterable<number>): void {
+  throwViolations(checkSealInvariants(state, changed))
+}
+
+function throwViolations(violations: InvariantViolation[]): void {
   const first = violations[0]
   if (first === undefined) return
   throw new EngineInvariantError(

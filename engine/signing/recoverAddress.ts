@@ -18,20 +18,28 @@ const HEX_CHAR = Array.from('0123456789abcdef', (c) => c.charCodeAt(0))
 const addressChars: number[] = new Array(42).fill(48)
 addressChars[1] = 120 // 'x'
 
+/**
+ * Recovers job `index` of `jobs` into `pubkey65` (0x04 ‖ x ‖ y); false when the signature recovers to no
+ * public key (v not 27 or 28, r or s out of range, or no curve point).
+ */
+export function recoverPublicKey(jobs: Uint8Array, index: number, pubkey65: Uint8Array): boolean {
+  const j = index * JOB_BYTES
+  const v = jobs[j + 96]!
+  if (v !== 27 && v !== 28) return false
+  try {
+    secp256k1.ecdsaRecover(jobs.subarray(j + 32, j + 96), v - 27, jobs.subarray(j, j + 32), false, pubkey65)
+  } catch {
+    // Not a point on the curve, or r/s out of range: no signer.
+    return false
+  }
+  return true
+}
+
 /** Recovers `count` jobs from `jobs` into `results`; sync, single-threaded use of the shared buffers. */
 export function recoverJobs(jobs: Uint8Array, results: Uint8Array, count: number): void {
   for (let i = 0; i < count; i++) {
-    const j = i * JOB_BYTES
     const r = i * RESULT_BYTES
-    const v = jobs[j + 96]!
-    if (v !== 27 && v !== 28) {
-      results[r] = 0
-      continue
-    }
-    try {
-      secp256k1.ecdsaRecover(jobs.subarray(j + 32, j + 96), v - 27, jobs.subarray(j, j + 32), false, pubkey)
-    } catch {
-      // Not a point on the curve, or r/s out of range: no signer.
+    if (!recoverPublicKey(jobs, i, pubkey)) {
       results[r] = 0
       continue
     }

@@ -76,7 +76,10 @@ export class StateCommitment {
     }
   }
 
-  /** Recomputes every stale leaf; clears `state.dirtyAccounts`. Cost: one leaf per stale account. */
+  /**
+   * Recomputes every stale leaf; moves `state.dirtyAccounts` into `state.refreshedSinceSeal`. Cost: one
+   * leaf per stale account.
+   */
   refresh(): void {
     const state = this.state
     const accounts = state.accounts
@@ -108,6 +111,8 @@ export class StateCommitment {
       throw error
     }
     this.#initialized = true
+    const refreshed = state.refreshedSinceSeal
+    for (const accountId of state.dirtyAccounts) refreshed.add(accountId)
     state.dirtyAccounts.clear()
     for (const market of state.markets) {
       const id = market.config.marketId

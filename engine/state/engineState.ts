@@ -23,6 +23,7 @@ export const INSURANCE_FUND_ACCOUNT_ID = 0
 /**
  * The whole engine state. Everything here is committed by the state root (see commitment/),
  * except the derived indexes (`ordersById`, `accountIdByAddress`, `marketByOracleId`, `dirtyAccounts`,
+ * `refreshedSinceSeal`,
  * the expiry queue), which are rebuilt from committed data on restore.
  */
 export class EngineState {
@@ -53,6 +54,11 @@ export class EngineState {
   pendingWithdrawals: PendingWithdrawal[] = []
   /** Accounts whose leaf must be recomputed at the next root. */
   readonly dirtyAccounts = new AccountIdSet()
+  /**
+   * Accounts whose leaves a root recomputed since the last seal: with `dirtyAccounts`, every account the
+   * open batch changed, which the seal gate checks in depth.
+   */
+  readonly refreshedSinceSeal = new AccountIdSet()
   /** GTT orders as (expiresAtMs, orderId) pairs, kept sorted ascending; cancelled entries are skipped lazily. */
   expiryQueue: { expiresAtMs: number; orderId: number }[] = []
   /** Derived: finds accounts a price or funding move may have put below maintenance margin. */

@@ -44,6 +44,61 @@ describe('RecoveryPool', () => {
     })
   }
 
+  /** Each job hinted with the account it signs for; accounts below `swap` sign with another key (an agent's). */
+  function hinted(count: number, salt: number, swap = 0): RecoveryJob[] {
+    return Array.from({ length: count }, (_, i) => {
+      const digest = keccak256(new Uint8Array([salt, i & 255, i >> 8, 0x5a]))
+      const owner = i % signers.length
+      const signer = owner < swap ? (owner + 1) % signers.length : owner
+      return { digest, signature: signers[signer]!.sign(digest), signerHint: `account ${owner}` }
+    })
+  }
+  const recovered = (set: RecoveryJob[]) => set.map((j) => recoverAddress(j.digest, j.signature))
+
+  for (const workers of [0, 2]) {
+    it(`checks known signers in batches and answers as recovery does, with ${workers} workers`, async () => {
+      const pool = await RecoveryPool.start({ workers })
+      pools.push(pool)
+      expect(pool.signatureCheck).toEqual({ mode: 'batch' })
+      const first = hinted(300, 1)
+      expect(await pool.recover(first)).toEqual(recovered(first))
+      expect(pool.counts).toEqual({ batched: 0, recovered: 300, failedBatches: 0 })
+
+      const second = hinted(300, 2)
+      expect(await pool.recover(second)).toEqual(recovered(second))
+      expect(pool.counts.batched).toBe(300)
+
+      // Two accounts sign with another key this time, and one signature is broken: the chunks holding
+      // them fail their batch check and are recovered one by one; the answers do not change.
+      const third = hinted(300, 3, 2)
+      third[150]!.signature[40]! ^= 1
+      // (Its garbage key is learned for its hint like any other; give it a hint of its own so the
+      // fourth call below measures the learning of the swapped keys alone.)
+      third[150]!.signerHint = 'account forged'
+      const expected = recovered(third)
+      const swapped = third.filter((_, i) => i % signers.length < 2).length
+      expect(expected.filter((a, i) => a !== signers[i % signers.length]!.address).length).toBe(swapped + 1)
+      expect(await pool.recover(third)).toEqual(expected)
+      expect(pool.counts.failedBatches).toBeGreaterThanOrEqual(1)
+      // The swapped accounts' new key is learned: the next call is all batched again.
+      const before = pool.counts.batched
+      const fourth = hinted(300, 4, 2)
+      expect(await pool.recover(fourth)).toEqual(recovered(fourth))
+      expect(pool.counts.batched - before).toBe(300)
+    })
+  }
+
+  it('recovers every signature when batch verification is off', async () => {
+    const pool = await RecoveryPool.start({ workers: 0, batchVerify: false })
+    pools.push(pool)
+    expect(pool.signatureCheck.mode).toBe('recovery')
+    for (const salt of [5, 6]) {
+      const set = hinted(100, salt)
+      expect(await pool.recover(set)).toEqual(recovered(set))
+    }
+    expect(pool.counts).toEqual({ batched: 0, recovered: 200, failedBatches: 0 })
+  })
+
   it('refuses work once closed', async () => {
     const pool = await RecoveryPool.start({ workers: 1 })
     await pool.close()
