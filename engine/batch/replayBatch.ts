@@ -51,10 +51,14 @@ export interface InboxRecord {
   amountQuantums: bigint
 }
 
-/** One signature to recover: the entry it belongs to, and the observation for oracle updates (else -1). */
-export interface SignatureJob {
+/** Where a signature sits: its entry, and the observation for oracle updates (else -1). */
+export interface SignatureSlot {
   entryIndex: number
   observationIndex: number
+}
+
+/** One signature to recover, at its slot. */
+export interface SignatureJob extends SignatureSlot {
   digest: Uint8Array
   signature: Uint8Array
   /**
@@ -64,10 +68,29 @@ export interface SignatureJob {
   signerHint: string
 }
 
+/**
+ * Where a batch starts, which is all decoding checks it against: the seq after the parent's last, the
+ * parent's last time, and the domain every signature is bound to.
+ */
+export interface BatchPosition {
+  chainId: bigint
+  settlementAddress: Address
+  /** The seq the first entry must carry. */
+  firstSeq: number
+  /** The first entry's time may not be earlier. */
+  minTimestampMs: number
+}
+
 export interface DecodedBatch {
   entries: SignedEntry[]
   /** In entry order; user ops first-and-only, oracle updates one per observation. */
   jobs: SignatureJob[]
+}
+
+/** Decoded entries and where their signatures sit, without digests (a worker computes those). */
+export interface DecodedEntries {
+  entries: SignedEntry[]
+  jobs: SignatureSlot[]
 }
 
 export type BatchFaultReport = { ok: false; fault: BatchFault; detail: string; seq: number | null }
@@ -94,23 +117,81 @@ export type ReplayResult =
 
 const MAX_REPORTED_REJECTIONS = 8
 
+/** The position after the engine's last applied entry: where its next batch starts. */
+export function nextBatchPosition(engine: Engine): BatchPosition {
+  const state = engine.state
+  return {
+    chainId: state.config.chainId,
+    settlementAddress: state.config.settlementAddress,
+    firstSeq: state.seq + 1,
+    minTimestampMs: state.timestampMs,
+  }
+}
+
 /**
  * Step 1: unpack and decode posted data against the engine's current position, and list the
  * signatures to recover. The engine is not touched.
  */
 export function decodePostedBatch(engine: Engine, posted: Uint8Array): DecodedBatch | BatchFaultReport {
-  const state = engine.state
+  const position = nextBatchPosition(engine)
+  const decoded = decodePostedEntries(position, posted)
+  if (!('entries' in decoded)) return decoded
+  return { entries: decoded.entries, jobs: signatureJobs(position, decoded.entries) }
+}
+
+/** Step 1 without the digests: the entries, and the slot of every signature in `signatureJobs` order. */
+export function decodePostedEntries(
+  position: BatchPosition,
+  posted: Uint8Array,
+): DecodedEntries | BatchFaultReport {
+  const unpacked = unpackPosted(posted)
+  return unpacked instanceof Uint8Array ? decodeUnpackedEntries(position, unpacked) : unpacked
+}
+
+/** The codec bytes inside posted batch data (inflated when deflated), or why there are none. */
+export function unpackPosted(posted: Uint8Array): Uint8Array | BatchFaultReport {
+  try {
+    return unpackBatchData(posted)
+  } catch (error) {
+    return undecodable(error)
+  }
+}
+
+/** `decodePostedEntries` on bytes `unpackPosted` already took out of their envelope. */
+export function decodeUnpackedEntries(
+  position: BatchPosition,
+  unpacked: Uint8Array,
+): DecodedEntries | BatchFaultReport {
   let entries: SignedEntry[]
   try {
-    entries = decodeBatch(unpackBatchData(posted), {
-      expectedFirstSeq: state.seq + 1,
-      minFirstTimestampMs: state.timestampMs,
+    entries = decodeBatch(unpacked, {
+      expectedFirstSeq: position.firstSeq,
+      minFirstTimestampMs: position.minTimestampMs,
     }).entries
   } catch (error) {
-    if (!(error instanceof CodecError)) throw error
-    return { ok: false, fault: BatchFault.UNDECODABLE, detail: `${error.code}: ${error.message}`, seq: null }
+    return undecodable(error)
   }
-  const domain = domainSeparator(state.config.chainId, state.config.settlementAddress)
+  const jobs: SignatureSlot[] = []
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!
+    const op = entry.op
+    if (op.type === 'oracleUpdate') {
+      for (let k = 0; k < op.observations.length; k++) jobs.push({ entryIndex: i, observationIndex: k })
+    } else if (entry.signature !== null) {
+      jobs.push({ entryIndex: i, observationIndex: -1 })
+    }
+  }
+  return { entries, jobs }
+}
+
+function undecodable(error: unknown): BatchFaultReport {
+  if (!(error instanceof CodecError)) throw error
+  return { ok: false, fault: BatchFault.UNDECODABLE, detail: `${error.code}: ${error.message}`, seq: null }
+}
+
+/** Every signature of `entries` with its digest, in entry order; the order `attachSigners` expects. */
+export function signatureJobs(position: BatchPosition, entries: readonly SignedEntry[]): SignatureJob[] {
+  const domain = domainSeparator(position.chainId, position.settlementAddress)
   const jobs: SignatureJob[] = []
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!
@@ -135,7 +216,7 @@ export function decodePostedBatch(engine: Engine, posted: Uint8Array): DecodedBa
       })
     }
   }
-  return { entries, jobs }
+  return jobs
 }
 
 /**
@@ -143,7 +224,7 @@ export function decodePostedBatch(engine: Engine, posted: Uint8Array): DecodedBa
  * not recover). How they were recovered (worker threads, one thread) is the caller's choice.
  */
 export function attachSigners(
-  decoded: DecodedBatch,
+  decoded: DecodedEntries,
   signers: readonly (Address | null)[],
 ): BatchFaultReport | null {
   const { entries, jobs } = decoded

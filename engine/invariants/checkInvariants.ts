@@ -47,17 +47,11 @@ interface MarketTally {
   untriggeredOrders: number
 }
 
-/**
- * The account's orders against its own indexes and exposure. `full` also checks each order against the
- * state-wide derived indexes (`ordersById`, which rebuilds when stale, and the untriggered sets for
- * resting orders); the seal gate leaves those to the full check.
- */
 function checkAccountOrders(
   state: EngineState,
   account: Account,
   tallies: MarketTally[],
   out: InvariantViolation[],
-  full: boolean,
 ): number {
   const id = account.accountId
   const markets = state.markets
@@ -89,7 +83,7 @@ function checkAccountOrders(
           details: `${where}: id >= nextOrderId ${state.nextOrderId}`,
         })
       }
-      if (full && state.ordersById.get(o.orderId) !== o) {
+      if (state.ordersById.get(o.orderId) !== o) {
         out.push({ invariant: Invariant.OrderIndex, details: `${where}: missing from ordersById` })
       }
       if (!(Number.isSafeInteger(o.remainingLots) && o.remainingLots > 0)) {
@@ -118,7 +112,7 @@ function checkAccountOrders(
         }
       } else {
         tally.restingOrders++
-        if (o.level === null || (full && market.untriggered.has(o.orderId))) {
+        if (o.level === null || market.untriggered.has(o.orderId)) {
           out.push({ invariant: Invariant.OrderIndex, details: `${where}: should rest in the book` })
         }
         if (o.side === Side.Buy) bid[o.marketId]! += o.remainingLots
@@ -148,6 +142,93 @@ function checkAccountOrders(
     }
   }
   return seen
+}
+
+/** Per-market totals of one account's orders, reused across accounts by the seal gate. */
+let scratchBid = new Float64Array(8)
+let scratchAsk = new Float64Array(8)
+let scratchCount = new Float64Array(8)
+
+/**
+ * The seal gate's check of one changed account's orders: each is owned, in id order, below
+ * `nextOrderId`, with lots left, resting or untriggered as its kind says; their totals per market equal
+ * the account's exposure; every client order id is indexed. One pass, no lookups into state-wide maps.
+ */
+function checkChangedAccountOrders(state: EngineState, account: Account, out: InvariantViolation[]): void {
+  const id = account.accountId
+  const marketCount = state.markets.length
+  if (scratchBid.length < marketCount) {
+    scratchBid = new Float64Array(marketCount)
+    scratchAsk = new Float64Array(marketCount)
+    scratchCount = new Float64Array(marketCount)
+  }
+  const bid = scratchBid
+  const ask = scratchAsk
+  const count = scratchCount
+  bid.fill(0, 0, marketCount)
+  ask.fill(0, 0, marketCount)
+  count.fill(0, 0, marketCount)
+  let withClientId = 0
+  const orders = account.orders
+  if (orders !== null) {
+    let lastId = 0
+    for (const o of orders.values()) {
+      const m = o.marketId
+      if (
+        o.accountId !== id ||
+        o.orderId <= lastId ||
+        o.orderId >= state.nextOrderId ||
+        !(Number.isSafeInteger(o.remainingLots) && o.remainingLots > 0) ||
+        !(m >= 0 && m < marketCount)
+      ) {
+        out.push({
+          invariant: Invariant.OrderIndex,
+          details: `account ${id} order ${o.orderId}: owner ${o.accountId}, market ${m}, ${o.remainingLots} lots, after order ${lastId}, next id ${state.nextOrderId}`,
+        })
+        lastId = o.orderId
+        continue
+      }
+      lastId = o.orderId
+      if (o.clientOrderId !== 0n) withClientId++
+      count[m]!++
+      if (isTriggerKind(o.kind) && !o.triggered) {
+        if (o.level !== null)
+          out.push({
+            invariant: Invariant.OrderIndex,
+            details: `account ${id} order ${o.orderId}: untriggered but in the book`,
+          })
+      } else {
+        if (o.level === null)
+          out.push({
+            invariant: Invariant.OrderIndex,
+            details: `account ${id} order ${o.orderId}: should rest in the book`,
+          })
+        if (o.side === Side.Buy) bid[m]! += o.remainingLots
+        else ask[m]! += o.remainingLots
+      }
+    }
+  }
+  const clientIds = account.clientOrderIds === null ? 0 : account.clientOrderIds.size
+  if (clientIds !== withClientId) {
+    out.push({
+      invariant: Invariant.OrderIndex,
+      details: `account ${id}: ${clientIds} client order ids for ${withClientId} orders that have one`,
+    })
+  }
+  for (let m = 0; m < marketCount; m++) {
+    const am = account.markets[m]
+    const actualBid = am?.openBidLots ?? 0
+    const actualAsk = am?.openAskLots ?? 0
+    const actualCount = am?.openOrderCount ?? 0
+    if (actualBid !== bid[m] || actualAsk !== ask[m] || actualCount !== count[m]) {
+      out.push({
+        invariant: Invariant.OrderExposure,
+        details:
+          `account ${id} market ${m}: bid/ask/count ${actualBid}/${actualAsk}/${actualCount}, ` +
+          `orders say ${bid[m]}/${ask[m]}/${count[m]}`,
+      })
+    }
+  }
 }
 
 function checkBooks(state: EngineState, tallies: MarketTally[], out: InvariantViolation[]): void {
@@ -272,7 +353,7 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
         })
       }
     }
-    ordersSeen += checkAccountOrders(state, account, tallies, out, true)
+    ordersSeen += checkAccountOrders(state, account, tallies, out)
   }
   if (state.ordersById.size !== ordersSeen) {
     out.push({
@@ -393,7 +474,7 @@ export function checkSealInvariants(state: EngineState, changed: Iterable<number
         })
       }
     }
-    checkAccountOrders(state, account, tallies, out, false)
+    checkChangedAccountOrders(state, account, out)
   }
   for (const market of markets) {
     const m = market.config.marketId

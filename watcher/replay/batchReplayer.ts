@@ -3,10 +3,13 @@ import {
   attachSigners,
   BatchFault,
   type BatchFaultReport,
-  type DecodedBatch,
-  decodePostedBatch,
+  type BatchPosition,
+  type DecodedEntries,
+  decodeUnpackedEntries,
   type InboxRecord,
+  nextBatchPosition,
   replayDecodedBatch,
+  unpackPosted,
 } from '../../engine/batch/replayBatch.ts'
 import type { EngineConfig } from '../../engine/config.ts'
 import { Engine } from '../../engine/engine.ts'
@@ -83,7 +86,7 @@ export interface PreparedBatch {
   /** @internal The engine's seq this batch starts from. */
   readonly startSeq: number
   /** @internal */
-  readonly decoded: DecodedBatch | BatchFaultReport
+  readonly decoded: DecodedEntries | BatchFaultReport
   /** @internal */
   readonly signers: Promise<(Address | null)[]> | null
   /** @internal Milliseconds spent decoding. */
@@ -163,19 +166,24 @@ export class BatchReplayer {
     return this.#engine
   }
 
-  /** Decodes `posted` as the batch after the last prepared one and starts recovering its signers. */
+  /**
+   * Decodes `posted` as the batch after the last prepared one and hands it to the pool, whose worker
+   * decodes it again, computes the digests and checks the signatures while this thread replays.
+   */
   prepare(batch: BatchToVerify, posted: Uint8Array): PreparedBatch {
     const started = performance.now()
-    const engine = this.#engine
-    const atEngine = this.#tipSeq === engine.state.seq && this.#tipTimestampMs === engine.state.timestampMs
     const startSeq = this.#tipSeq
-    const decoded = decodePostedBatch(
-      atEngine ? engine : positionView(this.config, this.#tipSeq, this.#tipTimestampMs),
-      posted,
-    )
+    const position: BatchPosition = {
+      chainId: this.config.chainId,
+      settlementAddress: this.config.settlementAddress,
+      firstSeq: this.#tipSeq + 1,
+      minTimestampMs: this.#tipTimestampMs,
+    }
+    const unpacked = unpackPosted(posted)
+    const decoded = unpacked instanceof Uint8Array ? decodeUnpackedEntries(position, unpacked) : unpacked
     let signers: Promise<(Address | null)[]> | null = null
     if ('entries' in decoded) {
-      signers = this.#pool.recover(decoded.jobs)
+      signers = this.#pool.recoverBatch(unpacked as Uint8Array, position)
       // A prepared batch that is never verified (its parent was WRONG) must not leave an unhandled rejection.
       signers.catch(() => {})
       const last = decoded.entries[decoded.entries.length - 1]
@@ -243,7 +251,7 @@ export class BatchReplayer {
     const decoded = prepared.decoded
     if (!('entries' in decoded)) return wrong(decoded.fault, decoded.detail, 0)
     const ops = decoded.entries.length
-    const signerFault = attachSigners(decoded, await prepared.signers!)
+    const signerFault = attachSigners(decoded, checkedSigners(decoded, await prepared.signers!, batchIndex))
     if (signerFault !== null) return wrong(signerFault.fault, signerFault.detail, ops)
 
     const consumed = this.#engine.state.inboxConsumed
@@ -333,10 +341,19 @@ export class BatchReplayer {
   async #rebuild(): Promise<void> {
     const engine = restoreCheckpoint(this.config, this.#base)
     for (const { batch, posted, inbox } of this.#since) {
-      const decoded = decodePostedBatch(engine, posted)
+      const position = nextBatchPosition(engine)
+      const unpacked = unpackPosted(posted)
+      const decoded = unpacked instanceof Uint8Array ? decodeUnpackedEntries(position, unpacked) : unpacked
       const again =
         'entries' in decoded
-          ? (attachSigners(decoded, await this.#pool.recover(decoded.jobs)) ??
+          ? (attachSigners(
+              decoded,
+              checkedSigners(
+                decoded,
+                await this.#pool.recoverBatch(unpacked as Uint8Array, position),
+                batch.header.batchIndex,
+              ),
+            ) ??
             replayDecodedBatch(
               engine,
               decoded.entries,
@@ -389,11 +406,18 @@ function inboxRange(inbox: InboxSource, from: number, to: number): readonly Inbo
   return typeof inbox === 'function' ? inbox(from, to) : inbox.slice(from, to)
 }
 
-/**
- * What `decodePostedBatch` reads of an engine (its seq, its time and its configuration) at a position
- * the engine has not reached yet: the end of the batch prepared before. Decoding checks the batch
- * against exactly these, so the outcome is the same as decoding once the engine is there.
- */
-function positionView(config: EngineConfig, seq: number, timestampMs: number): Engine {
-  return { state: { config, seq, timestampMs } } as unknown as Engine
+/** The pool's signers, one per signature slot: both sides decode with the same code, so a mismatch is a bug. */
+function checkedSigners(
+  decoded: DecodedEntries,
+  signers: readonly (Address | null)[],
+  batchIndex: number | bigint,
+): readonly (Address | null)[] {
+  if (signers.length !== decoded.jobs.length) {
+    throw new WatcherError(
+      WatcherErrorCode.NONDETERMINISTIC_REPLAY,
+      `batch ${batchIndex}: the signature workers decoded ${signers.length} signatures where this thread decoded ` +
+        `${decoded.jobs.length}; report it with the data directory`,
+    )
+  }
+  return signers
 }

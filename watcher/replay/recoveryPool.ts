@@ -5,26 +5,20 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { Address } from 'viem'
-import { addressAt, JOB_BYTES } from '../../engine/signing/recoverAddress.ts'
-import { type BatchVerifier, batchVerifier } from '../native/sigbatch.ts'
+import type { BatchPosition } from '../../engine/batch/replayBatch.ts'
+import { addressAt } from '../../engine/signing/recoverAddress.ts'
+import { batchVerifier } from '../native/sigbatch.ts'
 import {
+  type CheckedSigners,
+  packJobs,
+  type RecoveryJob,
   SIGNER_RESULT_BYTES,
+  SignerChecker,
   SignerOutcome,
   type SignerTally,
-  type SignerWork,
-  verifySigners,
 } from './verifySigners.ts'
 
-/**
- * One signature to recover: a 32-byte digest and a 65-byte r ‖ s ‖ v signature. `signerHint` names who
- * is expected to have signed (an account, an oracle slot): the key that last signed for the same hint
- * is checked in a batch instead of recovered, when the batch verifier is built.
- */
-export interface RecoveryJob {
-  digest: Uint8Array
-  signature: Uint8Array
-  signerHint?: string
-}
+export type { RecoveryJob } from './verifySigners.ts'
 
 export interface RecoveryPoolOptions {
   /** Worker threads; 0 recovers on the calling thread. Default: the machine's available parallelism. */
@@ -49,47 +43,43 @@ export interface SignatureCounts {
 
 interface Slot {
   worker: Worker
-  /** Jobs sent and not answered yet, to send the next chunk to the least loaded worker. */
+  /** Jobs sent and not answered yet (a posted batch counts as one), to pick the least loaded worker. */
   outstanding: number
 }
 
 interface Pending {
   slot: Slot
-  count: number
-  done: (answer: ChunkAnswer) => void
+  weight: number
+  done: (answer: CheckedSigners | null) => void
   fail: (error: Error) => void
-}
-
-interface ChunkAnswer {
-  results: Uint8Array
-  tally: SignerTally
 }
 
 /** Below this many jobs per worker, a chunk's round trip costs more than it saves. */
 const MIN_CHUNK_JOBS = 64
-/** Expected keys kept (about 150 bytes each); past this, the oldest tenth is forgotten. */
-const MAX_KNOWN_KEYS = 200_000
 
 /**
- * Signer recovery for the watcher on worker threads. A call packs its jobs, splits them over the least
- * loaded workers, and resolves with one address (or null: no signer) per job, in job order. Several
- * calls may be in flight at once: the replayer recovers the next batch while it replays this one.
+ * Signature checking for the watcher on worker threads. Every thread that checks (each worker, or the
+ * caller's thread without workers) has a `SignerChecker`: it remembers the key each signer hint last
+ * recovered to and checks the jobs whose key it knows in one batch, when the batch verifier is built
+ * (watcher/native/sigbatch); the rest, and any chunk whose batch check fails, are recovered with the
+ * one recovery implementation every replayer shares (engine/signing/recoverAddress.ts). The answers are
+ * the same either way.
  *
- * With the batch verifier built, the pool remembers the key each signer hint last recovered to, and a
- * worker checks the jobs whose hint it knows in one batch (watcher/replay/verifySigners.ts); the rest,
- * and any chunk whose batch check fails, are recovered with the one recovery implementation every
- * replayer shares (engine/signing/recoverAddress.ts). The answers are the same either way.
+ * `recover` takes jobs and splits them over the least loaded workers. `recoverBatch` hands a whole
+ * batch's codec bytes to one worker, which decodes it and computes the digests itself, so the caller's thread
+ * only decodes. Both resolve with one address (or null: no signer) per job, in job order, and several
+ * calls may be in flight at once: the replayer checks the next batches while it replays this one.
  */
 export class RecoveryPool {
   readonly workers: number
   /** How signatures are checked: in batches, or each recovered (with the reason the verifier is missing). */
   readonly signatureCheck: { mode: 'batch' } | { mode: 'recovery'; reason: string }
   readonly counts: SignatureCounts = { batched: 0, recovered: 0, failedBatches: 0 }
-  readonly #verifier: BatchVerifier | null
+  readonly #batchVerify: boolean
+  /** The caller's thread's checker, used when there are no workers. */
+  readonly #here: SignerChecker
   readonly #slots: Slot[] = []
   readonly #pending = new Map<number, Pending>()
-  /** Signer hint → the 64-byte key it last recovered to. */
-  readonly #knownKeys = new Map<string, Uint8Array>()
   #nextId = 1
   #closed = false
 
@@ -97,15 +87,14 @@ export class RecoveryPool {
     this.workers = workers
     const status = batchVerifier()
     if (!batchVerify) {
-      this.#verifier = null
       this.signatureCheck = { mode: 'recovery', reason: 'batch verification is turned off' }
     } else if (status.available) {
-      this.#verifier = status.verifier
       this.signatureCheck = { mode: 'batch' }
     } else {
-      this.#verifier = null
       this.signatureCheck = { mode: 'recovery', reason: status.reason }
     }
+    this.#batchVerify = this.signatureCheck.mode === 'batch'
+    this.#here = new SignerChecker(this.#batchVerify && status.available ? status.verifier : null)
   }
 
   static async start(options: RecoveryPoolOptions = {}): Promise<RecoveryPool> {
@@ -128,37 +117,58 @@ export class RecoveryPool {
     if (this.#closed) throw new RecoveryPoolError('the recovery pool is closed')
     const count = jobs.length
     if (count === 0) return []
-    const chunks =
-      this.#slots.length === 0
-        ? 1
-        : Math.max(1, Math.min(this.#slots.length, Math.floor(count / MIN_CHUNK_JOBS))) // floor: no chunk under the minimum
+    if (this.#slots.length === 0) return this.#signers(this.#here.checkJobs(jobs), count)
+    const chunks = Math.max(1, Math.min(this.#slots.length, Math.floor(count / MIN_CHUNK_JOBS))) // floor: no chunk under the minimum
     const per = Math.ceil(count / chunks) // ceil: the last chunk takes the remainder
-    const parts: Promise<ChunkAnswer>[] = []
+    const parts: Promise<CheckedSigners | null>[] = []
     for (let from = 0; from < count; from += per) {
-      const work = this.#pack(jobs, from, Math.min(per, count - from))
-      parts.push(this.#slots.length === 0 ? Promise.resolve(this.#verifyHere(work)) : this.#send(work))
+      const chunk = jobs.slice(from, from + per)
+      const packed = packJobs(chunk)
+      parts.push(
+        this.#send(
+          {
+            kind: 'jobs',
+            id: 0,
+            jobs: packed.buffer as ArrayBuffer,
+            hints: chunk.map((j) => j.signerHint),
+            batchVerify: this.#batchVerify,
+          },
+          chunk.length,
+        ),
+      )
     }
     const answers = await Promise.all(parts)
-    const signers = new Array<Address | null>(count)
-    let i = 0
-    for (const { results, tally } of answers) {
-      this.counts.batched += tally.batched
-      this.counts.recovered += tally.recovered
-      this.counts.failedBatches += tally.failedBatches
-      for (let r = 0; r < results.length; r += SIGNER_RESULT_BYTES, i++) {
-        const outcome = results[r]
-        if (outcome === SignerOutcome.NONE) {
-          signers[i] = null
-          continue
-        }
-        signers[i] = addressAt(results, r + 1)
-        const hint = jobs[i]!.signerHint
-        if (outcome === SignerOutcome.RECOVERED && hint !== undefined && this.#verifier !== null) {
-          this.#learn(hint, results.slice(r + 21, r + 85))
-        }
-      }
-    }
+    const signers: (Address | null)[] = []
+    for (const answer of answers)
+      signers.push(...this.#signers(answer!, answer!.results.length / SIGNER_RESULT_BYTES))
     return signers
+  }
+
+  /**
+   * The signer of every signature of a batch, in `signatureJobs` order, from its codec bytes (out of
+   * their envelope: `unpackPosted`) decoded at `position` by one worker. Empty when the bytes do not
+   * decode (the caller's own decode says why).
+   */
+  async recoverBatch(unpacked: Uint8Array, position: BatchPosition): Promise<(Address | null)[]> {
+    if (this.#closed) throw new RecoveryPoolError('the recovery pool is closed')
+    if (this.#slots.length === 0) {
+      const here = this.#here.checkUnpacked(unpacked, position)
+      return here === null ? [] : this.#signers(here, here.results.length / SIGNER_RESULT_BYTES)
+    }
+    // A copy: the caller keeps its bytes, the copy moves to the worker.
+    const copy = unpacked.slice()
+    const answer = await this.#send(
+      {
+        kind: 'batch',
+        id: 0,
+        unpacked: copy.buffer as ArrayBuffer,
+        position,
+        batchVerify: this.#batchVerify,
+      },
+      // Weighed by size, against chunks of jobs: about 100 codec bytes per signature.
+      Math.ceil(unpacked.length / 100), // ceil: never weightless
+    )
+    return answer === null ? [] : this.#signers(answer, answer.results.length / SIGNER_RESULT_BYTES)
   }
 
   async close(): Promise<void> {
@@ -170,69 +180,28 @@ export class RecoveryPool {
     this.#pending.clear()
   }
 
-  /** Jobs `from` to `from + count`, packed, each with its expected key where the pool knows one. */
-  #pack(jobs: readonly RecoveryJob[], from: number, count: number): SignerWork {
-    const packed = new Uint8Array(count * JOB_BYTES)
-    const keyOf = new Int32Array(count).fill(-1)
-    const keyIndex = new Map<Uint8Array, number>()
-    const keyList: Uint8Array[] = []
+  #signers({ results, tally }: CheckedSigners, count: number): (Address | null)[] {
+    this.counts.batched += tally.batched
+    this.counts.recovered += tally.recovered
+    this.counts.failedBatches += tally.failedBatches
+    const signers = new Array<Address | null>(count)
     for (let i = 0; i < count; i++) {
-      const job = jobs[from + i]!
-      const at = i * JOB_BYTES
-      packed.set(job.digest.subarray(0, 32), at)
-      // A signature of the wrong length keeps v = 0 below, which recovers to nobody.
-      if (job.signature.length === 65) packed.set(job.signature, at + 32)
-      if (this.#verifier === null || job.signerHint === undefined) continue
-      const key = this.#knownKeys.get(job.signerHint)
-      if (key === undefined) continue
-      let k = keyIndex.get(key)
-      if (k === undefined) {
-        k = keyList.length
-        keyIndex.set(key, k)
-        keyList.push(key)
-      }
-      keyOf[i] = k
+      const r = i * SIGNER_RESULT_BYTES
+      signers[i] = results[r] === SignerOutcome.NONE ? null : addressAt(results, r + 1)
     }
-    const keys = new Uint8Array(keyList.length * 64)
-    for (const [k, key] of keyList.entries()) keys.set(key, k * 64)
-    return { jobs: packed, count, keyOf, keys }
+    return signers
   }
 
-  #learn(hint: string, key: Uint8Array): void {
-    if (this.#knownKeys.size >= MAX_KNOWN_KEYS && !this.#knownKeys.has(hint)) {
-      let drop = Math.ceil(MAX_KNOWN_KEYS / 10) // ceil: always at least one
-      for (const oldest of this.#knownKeys.keys()) {
-        this.#knownKeys.delete(oldest)
-        if (--drop === 0) break
-      }
-    }
-    this.#knownKeys.set(hint, key)
-  }
-
-  #verifyHere(work: SignerWork): ChunkAnswer {
-    const results = new Uint8Array(work.count * SIGNER_RESULT_BYTES)
-    const tally = verifySigners(work, results, this.#verifier)
-    return { results, tally }
-  }
-
-  #send(work: SignerWork): Promise<ChunkAnswer> {
-    let slot = this.#slots[0]
-    if (slot === undefined) return Promise.resolve(this.#verifyHere(work))
+  #send(request: SignerRequest, weight: number): Promise<CheckedSigners | null> {
+    let slot = this.#slots[0]!
     for (const s of this.#slots) if (s.outstanding < slot.outstanding) slot = s
     const id = this.#nextId++
-    slot.outstanding += work.count
+    slot.outstanding += weight
     const target = slot
     return new Promise((done, fail) => {
-      this.#pending.set(id, { slot: target, count: work.count, done, fail })
-      const request: SignerRequest = {
-        id,
-        count: work.count,
-        jobs: work.jobs.buffer as ArrayBuffer,
-        keyOf: work.keyOf.buffer as ArrayBuffer,
-        keys: work.keys.buffer as ArrayBuffer,
-        batchVerify: this.#verifier !== null,
-      }
-      target.worker.postMessage(request, [request.jobs, request.keyOf, request.keys])
+      this.#pending.set(id, { slot: target, weight, done, fail })
+      const transfer = request.kind === 'jobs' ? request.jobs : request.unpacked
+      target.worker.postMessage({ ...request, id }, [transfer])
     })
   }
 
@@ -251,8 +220,12 @@ export class RecoveryPool {
         const pending = this.#pending.get(message.id)
         if (pending === undefined) return
         this.#pending.delete(message.id)
-        slot.outstanding -= pending.count
-        pending.done({ results: new Uint8Array(message.results), tally: message.tally })
+        slot.outstanding -= pending.weight
+        pending.done(
+          message.results === null
+            ? null
+            : { results: new Uint8Array(message.results), tally: message.tally },
+        )
       })
       const onFailure = (error: Error): void => {
         if (!started) failed(error)
@@ -280,20 +253,22 @@ export class RecoveryPool {
   }
 }
 
-/** What the pool sends a worker: one chunk, every buffer transferred. */
-export interface SignerRequest {
-  id: number
-  count: number
-  jobs: ArrayBuffer
-  keyOf: ArrayBuffer
-  keys: ArrayBuffer
-  batchVerify: boolean
-}
+/** What the pool sends a worker; the bytes are transferred. */
+export type SignerRequest =
+  | {
+      kind: 'jobs'
+      id: number
+      /** Packed jobs (packJobs). */
+      jobs: ArrayBuffer
+      hints: (string | undefined)[]
+      batchVerify: boolean
+    }
+  | { kind: 'batch'; id: number; unpacked: ArrayBuffer; position: BatchPosition; batchVerify: boolean }
 
-/** A worker's answer: SIGNER_RESULT_BYTES per job. */
+/** A worker's answer: SIGNER_RESULT_BYTES per job, or null results for a batch that does not decode. */
 export interface SignerReply {
   id: number
-  results: ArrayBuffer
+  results: ArrayBuffer | null
   tally: SignerTally
 }
 

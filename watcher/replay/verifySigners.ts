@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { type BatchPosition, decodeUnpackedEntries, signatureJobs } from '../../engine/batch/replayBatch.ts'
 import { keccak256 } from '../../engine/commitment/keccak256.ts'
 import { JOB_BYTES, recoverPublicKey } from '../../engine/signing/recoverAddress.ts'
 import type { BatchVerifier } from '../native/sigbatch.ts'
@@ -22,6 +23,120 @@ export const SignerOutcome = {
   /** Recovers to the expected key, checked in the batch. */
   EXPECTED: 2,
 } as const
+
+/**
+ * One signature to recover: a 32-byte digest and a 65-byte r ‖ s ‖ v signature. `signerHint` names who
+ * is expected to have signed (an account, an oracle slot): the key that last signed for the same hint
+ * is checked in a batch instead of recovered, when the batch verifier is built.
+ */
+export interface RecoveryJob {
+  digest: Uint8Array
+  signature: Uint8Array
+  signerHint?: string | undefined
+}
+
+/** A checked chunk: SIGNER_RESULT_BYTES per job, in job order, and how they were checked. */
+export interface CheckedSigners {
+  results: Uint8Array
+  tally: SignerTally
+}
+
+/** Expected keys kept per checker (about 150 bytes each); past this, the oldest tenth is forgotten. */
+const MAX_KNOWN_KEYS = 200_000
+
+/**
+ * The signature side of one replaying thread (a pool worker, or the caller's thread without workers):
+ * it remembers the key each signer hint last recovered to, so that the next signatures for the same hint
+ * are checked in a batch (`verifySigners`). A hint whose signature recovers to another key (an account
+ * that changed agents, or a forgery) costs one recovery and is learned anew; the answers never depend on
+ * what was remembered.
+ */
+export class SignerChecker {
+  readonly #verifier: BatchVerifier | null
+  /** Signer hint → the 64-byte key it last recovered to. */
+  readonly #knownKeys = new Map<string, Uint8Array>()
+
+  constructor(verifier: BatchVerifier | null) {
+    this.#verifier = verifier
+  }
+
+  /** Checks packed jobs (`hints.length` of them, JOB_BYTES each), learning the keys it recovers. */
+  check(packed: Uint8Array, hints: readonly (string | undefined)[]): CheckedSigners {
+    const count = hints.length
+    const keyOf = new Int32Array(count).fill(-1)
+    const keyIndex = new Map<Uint8Array, number>()
+    const keyList: Uint8Array[] = []
+    if (this.#verifier !== null) {
+      for (let i = 0; i < count; i++) {
+        const hint = hints[i]
+        const key = hint === undefined ? undefined : this.#knownKeys.get(hint)
+        if (key === undefined) continue
+        let k = keyIndex.get(key)
+        if (k === undefined) {
+          k = keyList.length
+          keyIndex.set(key, k)
+          keyList.push(key)
+        }
+        keyOf[i] = k
+      }
+    }
+    const keys = new Uint8Array(keyList.length * 64)
+    for (const [k, key] of keyList.entries()) keys.set(key, k * 64)
+    const results = new Uint8Array(count * SIGNER_RESULT_BYTES)
+    const tally = verifySigners({ jobs: packed, count, keyOf, keys }, results, this.#verifier)
+    if (this.#verifier !== null && tally.recovered > 0) {
+      for (let i = 0; i < count; i++) {
+        const hint = hints[i]
+        const r = i * SIGNER_RESULT_BYTES
+        if (hint !== undefined && results[r] === SignerOutcome.RECOVERED)
+          this.#learn(hint, results.slice(r + 21, r + 85))
+      }
+    }
+    return { results, tally }
+  }
+
+  /** Packs and checks `jobs`. */
+  checkJobs(jobs: readonly RecoveryJob[]): CheckedSigners {
+    return this.check(
+      packJobs(jobs),
+      jobs.map((j) => j.signerHint),
+    )
+  }
+
+  /**
+   * Decodes a batch's codec bytes (out of their envelope: `unpackPosted`) at `position`, computes every
+   * digest and checks every signature, in the order `signatureJobs` lists them. Null when the batch does
+   * not decode: the caller's own decode says why.
+   */
+  checkUnpacked(unpacked: Uint8Array, position: BatchPosition): CheckedSigners | null {
+    const decoded = decodeUnpackedEntries(position, unpacked)
+    if (!('entries' in decoded)) return null
+    return this.checkJobs(signatureJobs(position, decoded.entries))
+  }
+
+  #learn(hint: string, key: Uint8Array): void {
+    if (this.#knownKeys.size >= MAX_KNOWN_KEYS && !this.#knownKeys.has(hint)) {
+      let drop = Math.ceil(MAX_KNOWN_KEYS / 10) // ceil: always at least one
+      for (const oldest of this.#knownKeys.keys()) {
+        this.#knownKeys.delete(oldest)
+        if (--drop === 0) break
+      }
+    }
+    this.#knownKeys.set(hint, key)
+  }
+}
+
+/** JOB_BYTES per job: digest ‖ signature; a signature of the wrong length keeps v = 0, which recovers to nobody. */
+export function packJobs(jobs: readonly RecoveryJob[]): Uint8Array {
+  const packed = new Uint8Array(jobs.length * JOB_BYTES)
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!
+    const at = i * JOB_BYTES
+    packed.set(job.digest.subarray(0, 32), at)
+    if (job.signature.length === 65) packed.set(job.signature, at + 32)
+  }
+  return packed
+}
 
 /** Below this many jobs with an expected key, recovering them costs less than one batch check. */
 const MIN_BATCH_JOBS = 8

@@ -1,19 +1,21 @@
 /*
  * Batch verification of recoverable ECDSA signatures over secp256k1, for the watcher's replay.
  *
- * A recoverable signature (r, s, v) on digest e recovers to Q exactly when s·R = e·G + r·Q, where R is
- * the curve point with x = r and the y parity v − 27 (v is 27 or 28; recovery ids 2 and 3, where
+ * A recoverable signature (r, s, v) on digest e recovers to Q exactly when R = (e/s)·G + (r/s)·Q, where
+ * R is the curve point with x = r and the y parity v − 27 (v is 27 or 28; recovery ids 2 and 3, where
  * x = r + n, never occur in our data). Given a claimed signer key Q_i for each of n signatures, the
  * batch holds when
  *
- *     Σ z_i·s_i·R_i − (Σ z_i·e_i)·G − Σ_k (Σ_{i: key k} z_i·r_i)·Q_k = 0
+ *     Σ z_i·R_i − (Σ z_i·e_i/s_i)·G − Σ_k (Σ_{i: key k} z_i·r_i/s_i)·Q_k = 0
  *
  * for weights z_i that the batch's author cannot predict: 128-bit values from SHA-256 over a 32-byte
  * seed the caller draws fresh for every call. If any signature does not recover to its claimed key,
  * the sum is 0 with probability at most 2^-128. One multi-scalar multiplication (libsecp256k1's
  * Pippenger or Strauss, whichever its own sizing picks) replaces n separate recoveries, and signatures
- * by the same key share one term. Keys must be valid points: the caller passes only keys that came out
- * of a recovery, and each is checked on the curve again here.
+ * by the same key share one term. The R terms carry the 128-bit weights alone, so the endomorphism
+ * split leaves their second half zero and the multiplication skips it; the 1/s_i come from one
+ * inversion for the whole batch (Montgomery's trick). Keys must be valid points: the caller passes only
+ * keys that came out of a recovery, and each is checked on the curve again here.
  *
  * A false answer does not say which signature failed: the caller recovers that batch one by one. So a
  * false answer costs time, never a wrong verdict, and a true answer means every signature recovers to
@@ -69,8 +71,9 @@ static int sigbatch_verify(const secp256k1_context *ctx, const unsigned char *jo
   size_t terms_count = count + key_count;
   secp256k1_ge *points = NULL;
   secp256k1_scalar *scalars = NULL;
+  secp256k1_scalar *inverses = NULL;
   secp256k1_scratch *scratch = NULL;
-  secp256k1_scalar g_scalar;
+  secp256k1_scalar g_scalar, product_inverse;
   secp256k1_gej sum;
   sigbatch_terms terms;
   size_t i;
@@ -80,16 +83,19 @@ static int sigbatch_verify(const secp256k1_context *ctx, const unsigned char *jo
   if (count == 0) return 1;
   points = (secp256k1_ge *)malloc(terms_count * sizeof(secp256k1_ge));
   scalars = (secp256k1_scalar *)malloc(terms_count * sizeof(secp256k1_scalar));
-  if (points == NULL || scalars == NULL) {
+  inverses = (secp256k1_scalar *)malloc(count * sizeof(secp256k1_scalar));
+  if (points == NULL || scalars == NULL || inverses == NULL) {
     result = -1;
     goto done;
   }
   secp256k1_scalar_set_int(&g_scalar, 0);
   for (i = 0; i < key_count; i++) secp256k1_scalar_set_int(&scalars[count + i], 0);
 
+  /* First pass: parse, decompress R_i, keep s_i in inverses[i] and the running product s_1…s_i in
+   * scalars[i] (the R terms' slots, overwritten with the weights below). */
   for (i = 0; i < count; i++) {
     const unsigned char *job = jobs + i * JOB_BYTES;
-    secp256k1_scalar r, s, e, z, t;
+    secp256k1_scalar r, s;
     secp256k1_fe x;
     int overflow = 0;
     unsigned char v = job[96];
@@ -98,15 +104,32 @@ static int sigbatch_verify(const secp256k1_context *ctx, const unsigned char *jo
     if (overflow || secp256k1_scalar_is_zero(&r)) goto done;
     secp256k1_scalar_set_b32(&s, job + 64, &overflow);
     if (overflow || secp256k1_scalar_is_zero(&s)) goto done;
-    secp256k1_scalar_set_b32(&e, job, NULL); /* the digest reduced mod n, as recovery reads it */
     /* r < n < p, so its bytes are a field element as they stand. */
     if (!secp256k1_fe_set_b32(&x, job + 32)) goto done;
     if (!secp256k1_ge_set_xo_var(&points[i], &x, v - 27)) goto done;
-    sigbatch_weight(&z, seed32, (uint32_t)i);
-    secp256k1_scalar_mul(&scalars[i], &z, &s);
-    secp256k1_scalar_mul(&t, &z, &e);
+    inverses[i] = s;
+    if (i == 0) scalars[0] = s;
+    else secp256k1_scalar_mul(&scalars[i], &scalars[i - 1], &s);
+  }
+  /* One inversion of the product, then back down: inverses[i] = 1/s_i. */
+  secp256k1_scalar_inverse_var(&product_inverse, &scalars[count - 1]);
+  for (i = count; i-- > 0;) {
+    secp256k1_scalar s_inverse;
+    if (i == 0) s_inverse = product_inverse;
+    else secp256k1_scalar_mul(&s_inverse, &product_inverse, &scalars[i - 1]);
+    secp256k1_scalar_mul(&product_inverse, &product_inverse, &inverses[i]);
+    inverses[i] = s_inverse;
+  }
+  for (i = 0; i < count; i++) {
+    const unsigned char *job = jobs + i * JOB_BYTES;
+    secp256k1_scalar r, e, zw, t;
+    secp256k1_scalar_set_b32(&r, job + 32, NULL);
+    secp256k1_scalar_set_b32(&e, job, NULL); /* the digest reduced mod n, as recovery reads it */
+    sigbatch_weight(&scalars[i], seed32, (uint32_t)i);
+    secp256k1_scalar_mul(&zw, &scalars[i], &inverses[i]); /* z_i / s_i */
+    secp256k1_scalar_mul(&t, &zw, &e);
     secp256k1_scalar_add(&g_scalar, &g_scalar, &t);
-    secp256k1_scalar_mul(&t, &z, &r);
+    secp256k1_scalar_mul(&t, &zw, &r);
     secp256k1_scalar_add(&scalars[count + key_of[i]], &scalars[count + key_of[i]], &t);
   }
   secp256k1_scalar_negate(&g_scalar, &g_scalar);
@@ -144,6 +167,7 @@ done:
   if (scratch != NULL) secp256k1_scratch_destroy(&ctx->error_callback, scratch);
   free(points);
   free(scalars);
+  free(inverses);
   return result;
 }
 
