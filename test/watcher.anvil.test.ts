@@ -311,6 +311,9 @@ describe('watcher on anvil', () => {
     expect(metrics).toMatch(/sce_watcher_challenges_opened_total 4/)
     expect(metrics).toMatch(/sce_watcher_challenges_won_total 4/)
     expect(metrics).toMatch(/sce_watcher_batches_verified_total\{verdict="ok"\} \d+/)
+    // Small batches: too few signatures per batch for a batch check, so they were recovered.
+    expect(metrics).toMatch(/sce_watcher_signatures_checked_total\{how="recovery"\} [1-9]\d*/)
+    expect(metrics).toMatch(/sce_watcher_signatures_checked_total\{how="batch"\} \d+/)
   })
 
   it('challenges blobs that are not a canonical payload, and verifies the batch re-posted in blobs', async () => {

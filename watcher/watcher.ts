@@ -283,11 +283,15 @@ export class Watcher {
           checkpoint: replayer.batchIndex,
           confirmations: watcher.confirmations,
           workers: pool.workers,
+          signatures: pool.signatureCheck.mode,
         },
         checkpoint === undefined
           ? 'watcher ready: replaying from genesis'
           : `watcher ready: resuming from the checkpoint at batch ${replayer.batchIndex}`,
       )
+      if (pool.signatureCheck.mode === 'recovery') {
+        log.warn(`signatures are recovered one by one, several times slower: ${pool.signatureCheck.reason}`)
+      }
       if (watcher.#challenger === null) {
         log.warn(
           'no challenger key: this watcher reports WRONG batches but cannot challenge them (see --key)',
@@ -819,6 +823,7 @@ export class Watcher {
     report.verdicts.push(v)
     report.opsReplayed += v.ops
     this.metrics.verified(v.ok ? 'ok' : (v.fault ?? 'wrong'), v.ops, v.ms / 1000)
+    this.metrics.signatures(this.#pool.counts)
     const fields = {
       batch: v.batchIndex,
       epoch: v.epoch,

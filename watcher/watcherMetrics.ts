@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { SignatureCounts } from './replay/recoveryPool.ts'
 
 /** What the watcher reports; `createWatcherMetrics` is the prom-client implementation. */
 export interface WatcherMetrics {
@@ -15,6 +16,8 @@ export interface WatcherMetrics {
   challengeLost(): void
   creditClaimed(wei: bigint): void
   pollFailed(): void
+  /** The pool's running signature counts (RecoveryPool.counts); the counters follow them. */
+  signatures(counts: Readonly<SignatureCounts>): void
 }
 
 const REPLAY_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -139,8 +142,36 @@ export function createWatcherMetrics(registry: Registry = new Registry()): Watch
         registers,
       }),
   )
+  const signatures = reuse(
+    registry,
+    'sce_watcher_signatures_checked_total',
+    () =>
+      new Counter({
+        name: 'sce_watcher_signatures_checked_total',
+        help: 'Signatures checked, by how: batch (against the key last seen for the signer) or recovery (one by one).',
+        labelNames: ['how'],
+        registers,
+      }),
+  )
+  const failedBatchChecks = reuse(
+    registry,
+    'sce_watcher_signature_batch_checks_failed_total',
+    () =>
+      new Counter({
+        name: 'sce_watcher_signature_batch_checks_failed_total',
+        help: 'Batch signature checks that failed, each followed by recovering that batch one by one: a signer changed keys, or a signature is bad.',
+        registers,
+      }),
+  )
+  const seen: SignatureCounts = { batched: 0, recovered: 0, failedBatches: 0 }
   return {
     registry,
+    signatures: (counts) => {
+      signatures.inc({ how: 'batch' }, counts.batched - seen.batched)
+      signatures.inc({ how: 'recovery' }, counts.recovered - seen.recovered)
+      failedBatchChecks.inc(counts.failedBatches - seen.failedBatches)
+      Object.assign(seen, counts)
+    },
     verified: (verdict, n, seconds) => {
       verified.inc({ verdict })
       ops.inc(n)

@@ -166,6 +166,77 @@ describe('BatchReplayer', () => {
     })
   })
 
+  it('batch-checks known signers and gives the verdicts recovery alone gives, forged and broken signatures included', async () => {
+    const batching = await RecoveryPool.start({ workers: 1 })
+    const recovering = await RecoveryPool.start({ workers: 0, batchVerify: false })
+    try {
+      expect(batching.signatureCheck.mode).toBe('batch')
+      const b = new BatchBuilder()
+      b.deposit(alice.address, 10_000n * USDC)
+      b.deposit(bob.address, 10_000n * USDC)
+      const busy = (shift: number) => {
+        for (let k = 0; k < 4; k++) trade(b, shift + k)
+      }
+      const replayers = [new BatchReplayer(b.config, batching), new BatchReplayer(b.config, recovering)]
+      const verifyBoth = async (x: ReturnType<BatchBuilder['seal']>) => {
+        const verdicts = []
+        for (const r of replayers) verdicts.push(await r.verify(x, x.posted, b.inbox))
+        const [batched, recovered] = verdicts.map(({ ms: _ms, ...rest }) => rest)
+        expect(batched).toEqual(recovered)
+        return batched!
+      }
+      for (let i = 0; i < 2; i++) {
+        busy(i * 10)
+        expect((await verifyBoth(b.seal())).ok).toBe(true)
+      }
+      // The second batch's signers were known from the first.
+      expect(batching.counts.batched).toBeGreaterThanOrEqual(20)
+      expect(recovering.counts.batched).toBe(0)
+
+      let forgedOnce = false
+      let brokenOnce = false
+      const cases: [VerdictFault, () => ReturnType<BatchBuilder['seal']>][] = [
+        // One of Alice's orders signed by Mallory, among signatures that all match their known keys.
+        [
+          VerdictFault.STATE_ROOT_MISMATCH,
+          () =>
+            b.seal({
+              entries: (honest) =>
+                honest.map((e) => {
+                  if (forgedOnce || e.op.type !== 'placeOrder' || e.op.account !== alice.address) return e
+                  forgedOnce = true
+                  return { ...e, signature: mallory.sign(new Uint8Array(32).fill(9)) }
+                }),
+            }),
+        ],
+        // One signature that recovers to no key.
+        [
+          VerdictFault.BAD_SIGNATURE,
+          () =>
+            b.seal({
+              entries: (honest) =>
+                honest.map((e) => {
+                  if (brokenOnce || e.signature === null || e.op.type !== 'withdraw') return e
+                  brokenOnce = true
+                  return { ...e, signature: zeroSignature() }
+                }),
+            }),
+        ],
+      ]
+      for (const [fault, build] of cases) {
+        busy(40)
+        const wrong = build()
+        b.prevRoot = wrong.honest.header.stateRoot
+        expect(await verifyBoth(wrong)).toMatchObject({ ok: false, fault })
+        expect((await verifyBoth(wrong.honest)).ok).toBe(true)
+      }
+      expect(batching.counts.failedBatches).toBeGreaterThanOrEqual(2)
+    } finally {
+      await batching.close()
+      await recovering.close()
+    }
+  })
+
   it('rebuilds from its checkpoint, and resets to a stored one', async () => {
     const b = new BatchBuilder()
     b.deposit(alice.address, 10_000n * USDC)
