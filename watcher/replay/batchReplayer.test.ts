@@ -1,7 +1,7 @@
 import { bytesToHex, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OrderKind, type OrderParams, SelfTradePrevention, Side, TimeInForce } from '../../engine/ops.ts'
-import { BatchBuilder, TestSigner } from '../testing/batchBuilder.ts'
+import { BatchBuilder, type BuiltBatch, TestSigner } from '../testing/batchBuilder.ts'
 import { BatchReplayer, genesisCheckpoint, VerdictFault } from './batchReplayer.ts'
 import { RecoveryPool } from './recoveryPool.ts'
 
@@ -178,7 +178,7 @@ describe('BatchReplayer', () => {
         for (let k = 0; k < 4; k++) trade(b, shift + k)
       }
       const replayers = [new BatchReplayer(b.config, batching), new BatchReplayer(b.config, recovering)]
-      const verifyBoth = async (x: ReturnType<BatchBuilder['seal']>) => {
+      const verifyBoth = async (x: BuiltBatch) => {
         const verdicts = []
         for (const r of replayers) verdicts.push(await r.verify(x, x.posted, b.inbox))
         const [batched, recovered] = verdicts.map(({ ms: _ms, ...rest }) => rest)
