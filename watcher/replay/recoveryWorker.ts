@@ -38,7 +38,7 @@ port.on('message', (first: SignerRequest) => {
         return { unpacked: new Uint8Array(b.unpacked), position: b.position }
       }),
     )
-    together.forEach((r, i) => reply(r.id, answers[i]!))
+    for (const [i, r] of together.entries()) reply(r.id, answers[i]!)
     for (const r of requests) if (!together.includes(r)) answerOne(r)
   } else {
     for (const r of requests) answerOne(r)
