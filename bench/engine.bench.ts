@@ -3,6 +3,7 @@ import type { Address } from 'viem'
 import { apply } from '../engine/apply.ts'
 import type { EngineConfig, MarketConfig } from '../engine/config.ts'
 import { rebuildLiquidationIndex } from '../engine/engine.ts'
+import { checkSealInvariants } from '../engine/invariants/checkInvariants.ts'
 import { type Op, OrderKind, SelfTradePrevention, Side, TimeInForce } from '../engine/ops.ts'
 import { StateCommitment } from '../engine/state/commitState.ts'
 import { EngineState } from '../engine/state/engineState.ts'
@@ -336,11 +337,14 @@ function benchAccountMemory(accounts: number): void {
   const large = buildLarge(accounts, 0)
   const commitment = new StateCommitment(large.state)
   commitment.root()
+  // A sealing engine also holds what its seal gate saw of every account (the seal ledger).
+  const violations = checkSealInvariants(large.state, [])
   const after = heapUsedAfterGc()
   // Read the state after measuring, so nothing of it can be collected before the second reading.
   const held = large.state.accounts.length + commitment.state.seq
   console.log(`BENCH bytes_per_account ${Math.round((after - before) / accounts)} bytes`)
   if (held < accounts) console.log('WARNING fewer accounts than asked')
+  if (violations.length > 0) console.log(`WARNING the seal gate finds ${violations[0]!.invariant}`)
 }
 
 /** Resting orders placed through the engine: the book, the account's and the order index's entries. */

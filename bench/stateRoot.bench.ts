@@ -5,7 +5,7 @@
  * BENCH_QUICK=1 shrinks the state for a smoke run (the names keep their 1m, the sizes do not).
  */
 import type { Address } from 'viem'
-import { checkInvariants } from '../engine/invariants/checkInvariants.ts'
+import { checkInvariants, checkSealInvariants } from '../engine/invariants/checkInvariants.ts'
 import {
   addAccount,
   addOrder,
@@ -69,7 +69,13 @@ export async function run(): Promise<void> {
   }
   console.log(`BENCH root_full_1m_ms ${median(full).toFixed(0)} ms`)
 
+  // The seal's invariant gate: once over every account (a fresh or restored engine), then on what changed.
+  let violations = 0
+  const gateFull = time(() => (violations += checkSealInvariants(state, []).length))
+  console.log(`BENCH seal_gate_full_1m_ms ${gateFull.toFixed(0)} ms`)
+
   const dirty: number[] = []
+  const gate: number[] = []
   const touched = QUICK ? 200 : 10_000
   for (let r = 0; r < 7; r++) {
     for (let k = 0; k < touched; k++) {
@@ -77,19 +83,26 @@ export async function run(): Promise<void> {
       state.accounts[id]!.collateralQuantums += 1n
       state.dirtyAccounts.add(id)
     }
+    state.totalDepositedQuantums += BigInt(touched) // as deposits would: conservation holds
+    gate.push(time(() => (violations += checkSealInvariants(state, state.dirtyAccounts).length)))
     dirty.push(time(() => commitment.root()))
   }
   console.log(`BENCH root_10k_of_1m_ms ${median(dirty).toFixed(1)} ms`)
+  console.log(`BENCH seal_gate_10k_of_1m_ms ${median(gate).toFixed(1)} ms`)
 
   const move: number[] = []
+  const gateMove: number[] = []
   for (let r = 0; r < 5; r++) {
     state.markets[0]!.markPriceTicks += r % 2 === 0 ? 100 : -100
+    gateMove.push(time(() => (violations += checkSealInvariants(state, state.dirtyAccounts).length)))
     move.push(time(() => commitment.root()))
   }
   const moveMs = median(move)
   console.log(`BENCH root_mark_move_${holders}_holders_ms ${moveMs.toFixed(0)} ms`)
+  console.log(`BENCH seal_gate_mark_move_${holders}_holders_ms ${median(gateMove).toFixed(0)} ms`)
   console.log(`BENCH root_mark_move_per_holder_us ${((moveMs * 1000) / holders).toFixed(2)} us`)
   console.log(`RATIO root_mark_move_vs_full ${(moveMs / median(full)).toFixed(3)}`)
+  if (violations > 0) console.log(`WARNING the seal gate found ${violations} violations`)
 
   let bytes: Uint8Array = new Uint8Array()
   const ser: number[] = []

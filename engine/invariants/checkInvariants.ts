@@ -397,115 +397,121 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
 }
 
 /**
- * The seal gate: the four invariants a batch must keep (conservation, open interest, uncrossed books,
- * no negative equity) over every account, plus the holder, flat-position and order-count bookkeeping
- * they rest on, in O(accounts × markets + markets); and the order indexes and exposure of the accounts
- * in `changed` (those the batch touched), in O(their orders). Orders of untouched accounts cannot have
- * changed, so their structure is left to the full check that tests run after every operation
- * (`checkInvariants`), as are the books' internal links and the derived `ordersById`.
+ * The seal gate: the four invariants a batch must keep (conservation, open interest, uncrossed books, no
+ * negative equity) over every account, with the holder, flat-position and order-count bookkeeping they
+ * rest on; and the order indexes and exposure of the accounts in `changed` (those the batch touched).
+ *
+ * It costs O(changed accounts and their orders + holders of markets whose mark or funding moved +
+ * markets), not O(accounts): `state.sealLedger` keeps what the last gate saw of every account (equity,
+ * sizes, order counts) and their sums, and only accounts that can have changed are looked at again
+ * (sealLedger.ts says why that covers every account). A fresh or restored state, and any gate that finds a
+ * violation, start the next gate from scratch over every account. The books' internal links and queue
+ * order, and the derived `ordersById`, are left to the full check that tests run after every operation
+ * (`checkInvariants`).
  */
 export function checkSealInvariants(state: EngineState, changed: Iterable<number>): InvariantViolation[] {
   const out: InvariantViolation[] = []
   const markets = state.markets
-  const tallies: MarketTally[] = markets.map(() => ({
-    longLots: 0,
-    shortLots: 0,
-    holders: 0,
-    restingOrders: 0,
-    untriggeredOrders: 0,
-  }))
-  const orderCounts = new Array<number>(markets.length).fill(0)
+  const accounts = state.accounts
+  const ledger = state.sealLedger
   markets.forEach((market, i) => {
     if (market.config.marketId !== i) {
       out.push({ invariant: Invariant.Indexes, details: `markets[${i}] has id ${market.config.marketId}` })
     }
   })
-  let equitySum = 0n
-  let positions = 0
-  const accounts = state.accounts
-  for (let i = 0; i < accounts.length; i++) {
-    const account = accounts[i]!
-    const equity = accountRisk(state, account).equityQuantums
-    equitySum += equity
+  if (out.length > 0) {
+    ledger.reset()
+    return out
+  }
+  const fromScratch = !ledger.initialized
+  ledger.begin(markets.length, accounts.length)
+  const look = (account: Account, ordersToo: boolean): void => {
+    const id = account.accountId
+    const equity = ledger.record(state, account)
     if (equity < 0n)
-      out.push({ invariant: Invariant.NegativeEquity, details: `account ${i}: equity ${equity}` })
+      out.push({ invariant: Invariant.NegativeEquity, details: `account ${id}: equity ${equity}` })
     for (let m = 0; m < account.markets.length; m++) {
       const am = account.markets[m]
       if (am === undefined) continue
-      const tally = tallies[m]
-      if (tally === undefined) {
-        out.push({ invariant: Invariant.Indexes, details: `account ${i}: entry for unknown market ${m}` })
+      if (m >= markets.length) {
+        out.push({ invariant: Invariant.Indexes, details: `account ${id}: entry for unknown market ${m}` })
         continue
       }
-      orderCounts[m]! += am.openOrderCount
-      const size = am.sizeLots
-      if (size !== 0) {
-        positions++
-        tally.holders++
-        if (size > 0) tally.longLots += size
-        else tally.shortLots -= size
-      } else if (am.costBasisQuantums !== 0n || am.fundingIndexSnapshot !== 0n) {
-        out.push({
-          invariant: Invariant.FlatPosition,
-          details: `market ${m}: account ${i} is flat with cost basis ${am.costBasisQuantums}, funding snapshot ${am.fundingIndexSnapshot}`,
-        })
-      }
-    }
-  }
-  for (const id of changed) {
-    const account = accounts[id]
-    if (
-      account === undefined ||
-      account.accountId !== id ||
-      state.accountIdByAddress.get(account.address) !== id
-    ) {
-      out.push({
-        invariant: Invariant.Indexes,
-        details: `accounts[${id}] is missing, has another id, or is not indexed by address`,
-      })
-      continue
-    }
-    for (let m = 0; m < account.markets.length && m < markets.length; m++) {
-      const am = account.markets[m]
-      if (am !== undefined && (am.sizeLots !== 0) !== markets[m]!.holders.has(id)) {
+      if ((am.sizeLots !== 0) !== markets[m]!.holders.has(id)) {
         out.push({
           invariant: Invariant.Holders,
           details: `market ${m}: account ${id} size ${am.sizeLots}, holder ${markets[m]!.holders.has(id)}`,
         })
       }
+      if (am.sizeLots === 0 && (am.costBasisQuantums !== 0n || am.fundingIndexSnapshot !== 0n)) {
+        out.push({
+          invariant: Invariant.FlatPosition,
+          details: `market ${m}: account ${id} is flat with cost basis ${am.costBasisQuantums}, funding snapshot ${am.fundingIndexSnapshot}`,
+        })
+      }
     }
-    checkChangedAccountOrders(state, account, out)
+    if (ordersToo) checkChangedAccountOrders(state, account, out)
   }
+  const lookAt = (id: number, ordersToo: boolean): void => {
+    const account = accounts[id]
+    if (account === undefined) {
+      out.push({ invariant: Invariant.Indexes, details: `account ${id} is changed but does not exist` })
+      return
+    }
+    if (account.accountId !== id || state.accountIdByAddress.get(account.address) !== id) {
+      out.push({
+        invariant: Invariant.Indexes,
+        details: `accounts[${id}] has id ${account.accountId} or is not indexed by address`,
+      })
+    }
+    look(account, ordersToo)
+  }
+  for (const id of changed) if (!ledger.visited.has(id)) lookAt(id, true)
+  if (fromScratch) {
+    for (let id = 0; id < accounts.length; id++) if (!ledger.visited.has(id)) lookAt(id, false)
+  } else {
+    // Accounts opened since the last gate are changed ones; any other is taken in full too.
+    for (let id = ledger.accountCount; id < accounts.length; id++)
+      if (!ledger.visited.has(id)) lookAt(id, true)
+    for (const market of markets) {
+      if (!ledger.moved(state, market.config.marketId)) continue
+      for (const id of market.holders) if (!ledger.visited.has(id)) lookAt(id, false)
+    }
+  }
+  ledger.end(state, accounts.length)
+
+  let positions = 0
   for (const market of markets) {
     const m = market.config.marketId
-    const tally = tallies[m]
-    if (tally === undefined) continue
-    if (tally.longLots !== tally.shortLots || tally.longLots !== market.openInterestLots) {
+    const long = ledger.longLots[m]!
+    const short = ledger.shortLots[m]!
+    if (long !== short || long !== market.openInterestLots) {
       out.push({
         invariant: Invariant.OpenInterest,
-        details: `market ${m}: long ${tally.longLots}, short ${tally.shortLots}, openInterestLots ${market.openInterestLots}`,
+        details: `market ${m}: long ${long}, short ${short}, openInterestLots ${market.openInterestLots}`,
       })
     }
-    if (market.holders.size !== tally.holders) {
+    if (market.holders.size !== ledger.holders[m]) {
       out.push({
         invariant: Invariant.Holders,
-        details: `market ${m}: ${market.holders.size} holders, ${tally.holders} positions`,
+        details: `market ${m}: ${market.holders.size} holders, ${ledger.holders[m]} positions`,
       })
     }
+    positions += ledger.holders[m]!
     const bid = market.book.bestBidTicks()
     const ask = market.book.bestAskTicks()
     if (bid !== 0 && ask !== 0 && bid >= ask) {
       out.push({ invariant: Invariant.CrossedBook, details: `market ${m}: bid ${bid} >= ask ${ask}` })
     }
     const held = market.book.size + market.untriggered.size
-    if (held !== orderCounts[m]) {
+    if (held !== ledger.orders[m]) {
       out.push({
         invariant: Invariant.OrderIndex,
-        details: `market ${m}: book and untriggered set hold ${held} orders, accounts count ${orderCounts[m]}`,
+        details: `market ${m}: book and untriggered set hold ${held} orders, accounts count ${ledger.orders[m]}`,
       })
     }
   }
-  const claims = equitySum + state.feesQuantums
+  const claims = ledger.equitySumQuantums + state.feesQuantums
   const backing = state.totalDepositedQuantums - state.totalWithdrawnQuantums
   const slack = backing - claims
   const allowed = BigInt(positions)
@@ -513,10 +519,12 @@ export function checkSealInvariants(state: EngineState, changed: Iterable<number
     out.push({
       invariant: Invariant.Conservation,
       details:
-        `equity ${equitySum} + fees ${state.feesQuantums} vs deposits − withdrawals ${backing}: ` +
+        `equity ${ledger.equitySumQuantums} + fees ${state.feesQuantums} vs deposits − withdrawals ${backing}: ` +
         `slack ${slack}, allowed 0..${allowed}`,
     })
   }
+  // What a broken state recorded is not to be trusted: the next gate starts again from scratch.
+  if (out.length > 0) ledger.reset()
   return out
 }
 

@@ -1,6 +1,7 @@
 import type { Address } from 'viem'
 import type { Order } from '../book/order.ts'
 import type { EngineConfig } from '../config.ts'
+import { SealLedger } from '../invariants/sealLedger.ts'
 import { ZERO_ADDRESS } from '../ops.ts'
 import { LiquidationIndex } from '../risk/liquidationIndex.ts'
 import { MarginTable } from '../risk/margin.ts'
@@ -23,7 +24,7 @@ export const INSURANCE_FUND_ACCOUNT_ID = 0
 /**
  * The whole engine state. Everything here is committed by the state root (see commitment/),
  * except the derived indexes (`ordersById`, `accountIdByAddress`, `marketByOracleId`, `dirtyAccounts`,
- * `refreshedSinceSeal`,
+ * `refreshedSinceSeal`, `sealLedger`,
  * the expiry queue), which are rebuilt from committed data on restore.
  */
 export class EngineState {
@@ -59,6 +60,8 @@ export class EngineState {
    * open batch changed, which the seal gate checks in depth.
    */
   readonly refreshedSinceSeal = new AccountIdSet()
+  /** Derived: what the last seal gate saw, so the next one looks only at what can have changed. */
+  readonly sealLedger = new SealLedger()
   /** GTT orders as (expiresAtMs, orderId) pairs, kept sorted ascending; cancelled entries are skipped lazily. */
   expiryQueue: { expiresAtMs: number; orderId: number }[] = []
   /** Derived: finds accounts a price or funding move may have put below maintenance margin. */

@@ -205,7 +205,12 @@ export function verifySigners(
   for (let i = 0; i < count; i++) if (keyOf[i]! >= 0) expected++
   let batchedOk = false
   if (verifier !== null && expected >= MIN_BATCH_JOBS) {
-    batchedOk = checkExpected(work, expected, verifier)
+    try {
+      batchedOk = checkExpected(work, expected, verifier)
+    } catch {
+      // Out of memory for the batch check (SIGBATCH_MEMORY): recovery one by one needs none.
+      batchedOk = false
+    }
     if (batchedOk) {
       const addresses = new Array<Uint8Array | undefined>(keys.length / 64)
       for (let i = 0; i < count; i++) {
