@@ -44,7 +44,7 @@ Options:
   --confirmations <n>      blocks a log must be buried under (default 0 on chain 31337/1337, else 3)
   --poll-ms <n>            between polls (default 2000)
   --status-port <n>        serve GET /status and GET /metrics on 127.0.0.1:<n> (0: any free port)
-  --workers <n>            signer-recovery threads (default: CPU count; 0: none)
+  --workers <n>            signature-check threads (default: CPU count - 1, at least 1; 0: none)
   --from-block <n>         first block to scan (default: the settlement's deployment block, found on chain)
   --log-level <level>      fatal, error, warn, info, debug or trace (default info)
   --help                   this text

@@ -20,8 +20,16 @@ import {
 
 export type { RecoveryJob } from './verifySigners.ts'
 
+/**
+ * Worker threads by default: one per core but the one the caller's thread needs to replay (the replay
+ * there is as much work as the signature checks on the workers), and at least one.
+ */
+export function defaultSignatureWorkers(): number {
+  return Math.max(1, availableParallelism() - 1)
+}
+
 export interface RecoveryPoolOptions {
-  /** Worker threads; 0 recovers on the calling thread. Default: the machine's available parallelism. */
+  /** Worker threads; 0 recovers on the calling thread. Default: `defaultSignatureWorkers()`. */
   workers?: number
   /** Check signatures with an expected key in batches (watcher/native/sigbatch). Default: true when built. */
   batchVerify?: boolean
@@ -98,7 +106,7 @@ export class RecoveryPool {
   }
 
   static async start(options: RecoveryPoolOptions = {}): Promise<RecoveryPool> {
-    const workers = options.workers ?? availableParallelism()
+    const workers = options.workers ?? defaultSignatureWorkers()
     if (!Number.isSafeInteger(workers) || workers < 0) {
       throw new RangeError(`workers must be a whole number >= 0, got ${workers}`)
     }
