@@ -143,7 +143,7 @@ export async function run(): Promise<void> {
   const stream = buildStream(set, Date.now())
   const workers = defaultSignatureWorkers()
   console.log(
-    `# watcher: ${stream.ops} ops in ${stream.batches.length} batches of ${BATCH_OPS}, ${(stream.postedBytes / stream.batches.length / 1024).toFixed(1)} KiB posted per batch, ${workers} signature workers (the watcher's default)`,
+    `# watcher: ${stream.ops} ops in ${stream.batches.length} batches of ${BATCH_OPS}, ${(stream.postedBytes / stream.batches.length / 1024).toFixed(1)} KiB posted per batch, ${workers} signature worker${workers === 1 ? '' : 's'} (the watcher's default)`,
   )
 
   const rates = new Map<number, number[]>()
