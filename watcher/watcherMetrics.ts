@@ -159,7 +159,7 @@ export function createWatcherMetrics(registry: Registry = new Registry()): Watch
     () =>
       new Counter({
         name: 'sce_watcher_signature_batch_checks_failed_total',
-        help: 'Batch signature checks that failed, each followed by recovering that batch one by one: a signer changed keys, or a signature is bad.',
+        help: 'Batch signature checks that failed (a signer changed keys, or a signature is bad): a batch then checked in groups, or a group then recovered one by one.',
         registers,
       }),
   )

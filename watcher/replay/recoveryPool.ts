@@ -45,7 +45,7 @@ export interface SignatureCounts {
   batched: number
   /** Recovered one by one. */
   recovered: number
-  /** Batch checks that failed, each followed by recovering its chunk. */
+  /** Batch checks that failed: a chunk's (then checked again in groups), or a group's (then recovered). */
   failedBatches: number
 }
 
@@ -69,7 +69,7 @@ const MIN_CHUNK_JOBS = 64
  * Signature checking for the watcher on worker threads. Every thread that checks (each worker, or the
  * caller's thread without workers) has a `SignerChecker`: it remembers the key each signer hint last
  * recovered to and checks the jobs whose key it knows in one batch, when the batch verifier is built
- * (watcher/native/sigbatch); the rest, and any chunk whose batch check fails, are recovered with the
+ * (watcher/native/sigbatch); the rest, and the groups of a failed check that fail again, are recovered with the
  * one recovery implementation every replayer shares (engine/signing/recoverAddress.ts). The answers are
  * the same either way.
  *

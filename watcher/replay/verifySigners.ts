@@ -7,8 +7,8 @@ import type { BatchVerifier } from '../native/sigbatch.ts'
 /**
  * One chunk of the watcher's signature work, on whichever thread runs it: the jobs that come with an
  * expected key (the key that last signed for the same account or oracle slot) are checked together by
- * the batch verifier; the rest, and every job of a chunk whose batch check fails, are recovered one by
- * one. Either way each job ends with exactly the signer recovery gives: the batch check passes only
+ * the batch verifier; the rest are recovered one by one. When the batch check fails, the expected jobs
+ * are checked again in up to FALLBACK_GROUPS groups, and only the groups that fail are recovered. Either way each job ends with exactly the signer recovery gives: the batch check passes only
  * when every signature in it recovers to its expected key (watcher/native/sigbatch/sigbatch.c).
  *
  * A result is SIGNER_RESULT_BYTES per job: outcome (1) ‖ address (20) ‖ public key x ‖ y (64).
@@ -171,6 +171,11 @@ export function packJobs(jobs: readonly RecoveryJob[]): Uint8Array {
 
 /** Below this many jobs with an expected key, recovering them costs less than one batch check. */
 const MIN_BATCH_JOBS = 8
+/**
+ * After a failed batch check, the groups checked one by one. With one bad signature among n, the work is
+ * about two batch checks and n / 8 recoveries, where recovering everything costs about four batch checks.
+ */
+const FALLBACK_GROUPS = 8
 
 export interface SignerWork {
   /** `count` 97-byte jobs: digest ‖ r ‖ s ‖ v. */
@@ -187,7 +192,7 @@ export interface SignerTally {
   batched: number
   /** Jobs recovered one by one. */
   recovered: number
-  /** Batch checks that failed (each sends its jobs to recovery). */
+  /** Batch checks that failed: the whole chunk's, and each fallback group's whose jobs were recovered. */
   failedBatches: number
 }
 
@@ -201,41 +206,43 @@ export function verifySigners(
 ): SignerTally {
   const { jobs, count, keyOf, keys } = work
   const tally: SignerTally = { batched: 0, recovered: 0, failedBatches: 0 }
-  let expected = 0
-  for (let i = 0; i < count; i++) if (keyOf[i]! >= 0) expected++
-  let batchedOk = false
-  if (verifier !== null && expected >= MIN_BATCH_JOBS) {
-    try {
-      batchedOk = checkExpected(work, expected, verifier)
-    } catch {
-      // Out of memory for the batch check (SIGBATCH_MEMORY): recovery one by one needs none.
-      batchedOk = false
-    }
-    if (batchedOk) {
-      const addresses = new Array<Uint8Array | undefined>(keys.length / 64)
-      for (let i = 0; i < count; i++) {
-        const k = keyOf[i]!
-        if (k < 0) continue
-        const key = keys.subarray(k * 64, k * 64 + 64)
-        let address = addresses[k]
-        if (address === undefined) {
-          address = keccak256(key).subarray(12)
-          addresses[k] = address
-        }
-        const r = i * SIGNER_RESULT_BYTES
-        results[r] = SignerOutcome.EXPECTED
-        results.set(address, r + 1)
-        results.set(key, r + 21)
-      }
-      tally.batched = expected
+  const expected: number[] = []
+  for (let i = 0; i < count; i++) if (keyOf[i]! >= 0) expected.push(i)
+  /** 1 where a passing batch check confirmed the expected key. */
+  const confirmed = new Uint8Array(count)
+  if (verifier !== null && expected.length >= MIN_BATCH_JOBS) {
+    if (checkSubset(work, expected, verifier)) {
+      for (const i of expected) confirmed[i] = 1
     } else {
-      tally.failedBatches = 1
+      tally.failedBatches++
+      // Most likely one signer changed keys: check in groups, and recover only the groups that fail.
+      const groups = Math.min(FALLBACK_GROUPS, Math.floor(expected.length / MIN_BATCH_JOBS)) // floor: no group under the minimum
+      const per = Math.ceil(expected.length / groups) // ceil: the last group takes the remainder
+      for (let from = 0; groups >= 2 && from < expected.length; from += per) {
+        const group = expected.slice(from, from + per)
+        if (checkSubset(work, group, verifier)) for (const i of group) confirmed[i] = 1
+        else tally.failedBatches++
+      }
     }
   }
+  const addresses = new Array<Uint8Array | undefined>(keys.length / 64)
   for (let i = 0; i < count; i++) {
-    if (batchedOk && keyOf[i]! >= 0) continue
-    tally.recovered++
     const r = i * SIGNER_RESULT_BYTES
+    if (confirmed[i] === 1) {
+      const k = keyOf[i]!
+      const key = keys.subarray(k * 64, k * 64 + 64)
+      let address = addresses[k]
+      if (address === undefined) {
+        address = keccak256(key).subarray(12)
+        addresses[k] = address
+      }
+      results[r] = SignerOutcome.EXPECTED
+      results.set(address, r + 1)
+      results.set(key, r + 21)
+      tally.batched++
+      continue
+    }
+    tally.recovered++
     if (!recoverPublicKey(jobs, i, pubkey65)) {
       results[r] = SignerOutcome.NONE
       continue
@@ -248,26 +255,30 @@ export function verifySigners(
   return tally
 }
 
-/** The batch check over the jobs that have an expected key, compacted when some have none. */
-function checkExpected(work: SignerWork, expected: number, verifier: BatchVerifier): boolean {
+/**
+ * The batch check over jobs `indices` (each with an expected key); false also when the check runs out
+ * of memory (SIGBATCH_MEMORY), since recovery one by one needs none.
+ */
+function checkSubset(work: SignerWork, indices: readonly number[], verifier: BatchVerifier): boolean {
   const { jobs, count, keyOf, keys } = work
   const seed = randomBytes(32)
-  if (expected === count) {
-    return verifier.verifyBatch(
-      jobs.subarray(0, count * JOB_BYTES),
-      new Uint32Array(keyOf.buffer, keyOf.byteOffset, count),
-      keys,
-      seed,
-    )
+  try {
+    if (indices.length === count) {
+      return verifier.verifyBatch(
+        jobs.subarray(0, count * JOB_BYTES),
+        new Uint32Array(keyOf.buffer, keyOf.byteOffset, count),
+        keys,
+        seed,
+      )
+    }
+    const subset = new Uint8Array(indices.length * JOB_BYTES)
+    const subsetKeyOf = new Uint32Array(indices.length)
+    for (const [n, i] of indices.entries()) {
+      subset.set(jobs.subarray(i * JOB_BYTES, (i + 1) * JOB_BYTES), n * JOB_BYTES)
+      subsetKeyOf[n] = keyOf[i]!
+    }
+    return verifier.verifyBatch(subset, subsetKeyOf, keys, seed)
+  } catch {
+    return false
   }
-  const subset = new Uint8Array(expected * JOB_BYTES)
-  const subsetKeyOf = new Uint32Array(expected)
-  let n = 0
-  for (let i = 0; i < count; i++) {
-    const k = keyOf[i]!
-    if (k < 0) continue
-    subset.set(jobs.subarray(i * JOB_BYTES, (i + 1) * JOB_BYTES), n * JOB_BYTES)
-    subsetKeyOf[n++] = k
-  }
-  return verifier.verifyBatch(subset, subsetKeyOf, keys, seed)
 }
