@@ -120,6 +120,24 @@ function checkAccountOrders(
       }
     }
   }
+  compareOrderTotals(account, withClientId, bid, ask, count, markets.length, out)
+  return seen
+}
+
+/**
+ * The account's client order id index and per-market exposure against the totals its orders give
+ * (`withClientId` orders with a client order id; lots and counts per market).
+ */
+function compareOrderTotals(
+  account: Account,
+  withClientId: number,
+  bid: ArrayLike<number>,
+  ask: ArrayLike<number>,
+  count: ArrayLike<number>,
+  marketCount: number,
+  out: InvariantViolation[],
+): void {
+  const id = account.accountId
   const clientIds = account.clientOrderIds === null ? 0 : account.clientOrderIds.size
   if (clientIds !== withClientId) {
     out.push({
@@ -127,7 +145,7 @@ function checkAccountOrders(
       details: `account ${id}: ${clientIds} client order ids for ${withClientId} orders that have one`,
     })
   }
-  for (let m = 0; m < markets.length; m++) {
+  for (let m = 0; m < marketCount; m++) {
     const am = account.markets[m]
     const actualBid = am?.openBidLots ?? 0
     const actualAsk = am?.openAskLots ?? 0
@@ -141,7 +159,6 @@ function checkAccountOrders(
       })
     }
   }
-  return seen
 }
 
 /** Per-market totals of one account's orders, reused across accounts by the seal gate. */
@@ -208,27 +225,7 @@ function checkChangedAccountOrders(state: EngineState, account: Account, out: In
       }
     }
   }
-  const clientIds = account.clientOrderIds === null ? 0 : account.clientOrderIds.size
-  if (clientIds !== withClientId) {
-    out.push({
-      invariant: Invariant.OrderIndex,
-      details: `account ${id}: ${clientIds} client order ids for ${withClientId} orders that have one`,
-    })
-  }
-  for (let m = 0; m < marketCount; m++) {
-    const am = account.markets[m]
-    const actualBid = am?.openBidLots ?? 0
-    const actualAsk = am?.openAskLots ?? 0
-    const actualCount = am?.openOrderCount ?? 0
-    if (actualBid !== bid[m] || actualAsk !== ask[m] || actualCount !== count[m]) {
-      out.push({
-        invariant: Invariant.OrderExposure,
-        details:
-          `account ${id} market ${m}: bid/ask/count ${actualBid}/${actualAsk}/${actualCount}, ` +
-          `orders say ${bid[m]}/${ask[m]}/${count[m]}`,
-      })
-    }
-  }
+  compareOrderTotals(account, withClientId, bid, ask, count, marketCount, out)
 }
 
 function checkBooks(state: EngineState, tallies: MarketTally[], out: InvariantViolation[]): void {
