@@ -2,7 +2,7 @@ import { Side } from '../ops.ts'
 import { EngineInvariantError } from '../rejections.ts'
 import { accountRisk } from '../risk/margin.ts'
 import { isTriggerKind } from '../snapshot/snapshotFormat.ts'
-import type { Account } from '../state/account.ts'
+import type { Account, AccountMarket } from '../state/account.ts'
 import type { EngineState } from '../state/engineState.ts'
 
 export const Invariant = {
@@ -330,25 +330,13 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
         continue
       }
       const size = am.sizeLots
-      const isHolder = markets[m]!.holders.has(id)
       if (size !== 0) {
         positions++
         tally.holders++
         if (size > 0) tally.longLots += size
         else tally.shortLots -= size
       }
-      if ((size !== 0) !== isHolder) {
-        out.push({
-          invariant: Invariant.Holders,
-          details: `market ${m}: account ${id} size ${size}, holder ${isHolder}`,
-        })
-      }
-      if (size === 0 && (am.costBasisQuantums !== 0n || am.fundingIndexSnapshot !== 0n)) {
-        out.push({
-          invariant: Invariant.FlatPosition,
-          details: `market ${m}: account ${id} is flat with cost basis ${am.costBasisQuantums}, funding snapshot ${am.fundingIndexSnapshot}`,
-        })
-      }
+      checkPositionEntry(markets[m]!, id, am, out)
     }
     ordersSeen += checkAccountOrders(state, account, tallies, out)
   }
@@ -363,22 +351,68 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
     const m = market.config.marketId
     const tally = tallies[m]
     if (tally === undefined) continue
-    if (tally.longLots !== tally.shortLots || tally.longLots !== market.openInterestLots) {
-      out.push({
-        invariant: Invariant.OpenInterest,
-        details: `market ${m}: long ${tally.longLots}, short ${tally.shortLots}, openInterestLots ${market.openInterestLots}`,
-      })
-    }
-    if (market.holders.size !== tally.holders) {
-      out.push({
-        invariant: Invariant.Holders,
-        details: `market ${m}: ${market.holders.size} holders, ${tally.holders} positions`,
-      })
-    }
+    checkPositionTotals(market, tally.longLots, tally.shortLots, tally.holders, out)
   }
   checkBooks(state, tallies, out)
+  checkConservation(state, equitySum, positions, out)
+  return out
+}
 
-  const claims = equitySum + state.feesQuantums
+/** The account is among the market's holders exactly when it has a position there; flat means nothing left. */
+function checkPositionEntry(
+  market: EngineState['markets'][number],
+  accountId: number,
+  am: AccountMarket,
+  out: InvariantViolation[],
+): void {
+  const m = market.config.marketId
+  const size = am.sizeLots
+  const isHolder = market.holders.has(accountId)
+  if ((size !== 0) !== isHolder) {
+    out.push({
+      invariant: Invariant.Holders,
+      details: `market ${m}: account ${accountId} size ${size}, holder ${isHolder}`,
+    })
+  }
+  if (size === 0 && (am.costBasisQuantums !== 0n || am.fundingIndexSnapshot !== 0n)) {
+    out.push({
+      invariant: Invariant.FlatPosition,
+      details: `market ${m}: account ${accountId} is flat with cost basis ${am.costBasisQuantums}, funding snapshot ${am.fundingIndexSnapshot}`,
+    })
+  }
+}
+
+/** Long lots = short lots = the market's open interest, and one holder per position. */
+function checkPositionTotals(
+  market: EngineState['markets'][number],
+  longLots: number,
+  shortLots: number,
+  positions: number,
+  out: InvariantViolation[],
+): void {
+  const m = market.config.marketId
+  if (longLots !== shortLots || longLots !== market.openInterestLots) {
+    out.push({
+      invariant: Invariant.OpenInterest,
+      details: `market ${m}: long ${longLots}, short ${shortLots}, openInterestLots ${market.openInterestLots}`,
+    })
+  }
+  if (market.holders.size !== positions) {
+    out.push({
+      invariant: Invariant.Holders,
+      details: `market ${m}: ${market.holders.size} holders, ${positions} positions`,
+    })
+  }
+}
+
+/** Σ equity + fees against deposits − withdrawals, with at most one quantum of slack per position. */
+function checkConservation(
+  state: EngineState,
+  equitySumQuantums: bigint,
+  positions: number,
+  out: InvariantViolation[],
+): void {
+  const claims = equitySumQuantums + state.feesQuantums
   const backing = state.totalDepositedQuantums - state.totalWithdrawnQuantums
   const slack = backing - claims
   const allowed = BigInt(positions)
@@ -386,11 +420,10 @@ export function checkInvariants(state: EngineState): InvariantViolation[] {
     out.push({
       invariant: Invariant.Conservation,
       details:
-        `equity ${equitySum} + fees ${state.feesQuantums} vs deposits − withdrawals ${backing}: ` +
+        `equity ${equitySumQuantums} + fees ${state.feesQuantums} vs deposits − withdrawals ${backing}: ` +
         `slack ${slack}, allowed 0..${allowed}`,
     })
   }
-  return out
 }
 
 /**
@@ -434,18 +467,7 @@ export function checkSealInvariants(state: EngineState, changed: Iterable<number
         out.push({ invariant: Invariant.Indexes, details: `account ${id}: entry for unknown market ${m}` })
         continue
       }
-      if ((am.sizeLots !== 0) !== markets[m]!.holders.has(id)) {
-        out.push({
-          invariant: Invariant.Holders,
-          details: `market ${m}: account ${id} size ${am.sizeLots}, holder ${markets[m]!.holders.has(id)}`,
-        })
-      }
-      if (am.sizeLots === 0 && (am.costBasisQuantums !== 0n || am.fundingIndexSnapshot !== 0n)) {
-        out.push({
-          invariant: Invariant.FlatPosition,
-          details: `market ${m}: account ${id} is flat with cost basis ${am.costBasisQuantums}, funding snapshot ${am.fundingIndexSnapshot}`,
-        })
-      }
+      checkPositionEntry(markets[m]!, id, am, out)
     }
     if (ordersToo) checkChangedAccountOrders(state, account, out)
   }
@@ -480,20 +502,7 @@ export function checkSealInvariants(state: EngineState, changed: Iterable<number
   let positions = 0
   for (const market of markets) {
     const m = market.config.marketId
-    const long = ledger.longLots[m]!
-    const short = ledger.shortLots[m]!
-    if (long !== short || long !== market.openInterestLots) {
-      out.push({
-        invariant: Invariant.OpenInterest,
-        details: `market ${m}: long ${long}, short ${short}, openInterestLots ${market.openInterestLots}`,
-      })
-    }
-    if (market.holders.size !== ledger.holders[m]) {
-      out.push({
-        invariant: Invariant.Holders,
-        details: `market ${m}: ${market.holders.size} holders, ${ledger.holders[m]} positions`,
-      })
-    }
+    checkPositionTotals(market, ledger.longLots[m]!, ledger.shortLots[m]!, ledger.holders[m]!, out)
     positions += ledger.holders[m]!
     const bid = market.book.bestBidTicks()
     const ask = market.book.bestAskTicks()
@@ -508,18 +517,7 @@ export function checkSealInvariants(state: EngineState, changed: Iterable<number
       })
     }
   }
-  const claims = ledger.equitySumQuantums + state.feesQuantums
-  const backing = state.totalDepositedQuantums - state.totalWithdrawnQuantums
-  const slack = backing - claims
-  const allowed = BigInt(positions)
-  if (slack < 0n || slack > allowed) {
-    out.push({
-      invariant: Invariant.Conservation,
-      details:
-        `equity ${ledger.equitySumQuantums} + fees ${state.feesQuantums} vs deposits − withdrawals ${backing}: ` +
-        `slack ${slack}, allowed 0..${allowed}`,
-    })
-  }
+  checkConservation(state, ledger.equitySumQuantums, positions, out)
   // What a broken state recorded is not to be trusted: the next gate starts again from scratch.
   if (out.length > 0) ledger.reset()
   return out
