@@ -51,7 +51,7 @@ export interface SignatureCounts {
 
 interface Slot {
   worker: Worker
-  /** Jobs sent and not answered yet (a posted batch counts as one), to pick the least loaded worker. */
+  /** Jobs sent and not answered yet (a whole batch weighed by its size), to pick the least loaded worker. */
   outstanding: number
 }
 
@@ -69,14 +69,14 @@ const MIN_CHUNK_JOBS = 64
  * Signature checking for the watcher on worker threads. Every thread that checks (each worker, or the
  * caller's thread without workers) has a `SignerChecker`: it remembers the key each signer hint last
  * recovered to and checks the jobs whose key it knows in one batch, when the batch verifier is built
- * (watcher/native/sigbatch); the rest, and the groups of a failed check that fail again, are recovered with the
- * one recovery implementation every replayer shares (engine/signing/recoverAddress.ts). The answers are
- * the same either way.
+ * (watcher/native/sigbatch); the rest, and the groups of a failed check that fail again, are recovered
+ * with the one recovery implementation every replayer shares (engine/signing/recoverAddress.ts). The
+ * answers are the same either way.
  *
  * `recover` takes jobs and splits them over the least loaded workers. `recoverBatch` hands a whole
- * batch's codec bytes to one worker, which decodes it and computes the digests itself, so the caller's thread
- * only decodes. Both resolve with one address (or null: no signer) per job, in job order, and several
- * calls may be in flight at once: the replayer checks the next batches while it replays this one.
+ * batch's codec bytes to one worker, which decodes it and computes the digests itself, so the caller's
+ * thread only decodes. Both resolve with one address (or null: no signer) per job, in job order, and
+ * several calls may be in flight at once: the replayer checks the next batches while it replays this one.
  */
 export class RecoveryPool {
   readonly workers: number

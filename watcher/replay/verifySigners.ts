@@ -8,8 +8,9 @@ import type { BatchVerifier } from '../native/sigbatch.ts'
  * One chunk of the watcher's signature work, on whichever thread runs it: the jobs that come with an
  * expected key (the key that last signed for the same account or oracle slot) are checked together by
  * the batch verifier; the rest are recovered one by one. When the batch check fails, the expected jobs
- * are checked again in up to FALLBACK_GROUPS groups, and only the groups that fail are recovered. Either way each job ends with exactly the signer recovery gives: the batch check passes only
- * when every signature in it recovers to its expected key (watcher/native/sigbatch/sigbatch.c).
+ * are checked again in up to FALLBACK_GROUPS groups, and only the groups that fail are recovered. Either
+ * way each job ends with exactly the signer recovery gives: a batch check passes only when every
+ * signature in it recovers to its expected key (watcher/native/sigbatch/sigbatch.c).
  *
  * A result is SIGNER_RESULT_BYTES per job: outcome (1) ‖ address (20) ‖ public key x ‖ y (64).
  */
