@@ -251,6 +251,7 @@ export class BatchReplayer {
     const decoded = prepared.decoded
     if (!('entries' in decoded)) return wrong(decoded.fault, decoded.detail, 0)
     const ops = decoded.entries.length
+    this.#pool.release(prepared.signers!)
     const signerFault = attachSigners(decoded, checkedSigners(decoded, await prepared.signers!, batchIndex))
     if (signerFault !== null) return wrong(signerFault.fault, signerFault.detail, ops)
 
@@ -344,16 +345,12 @@ export class BatchReplayer {
       const position = nextBatchPosition(engine)
       const unpacked = unpackPosted(posted)
       const decoded = unpacked instanceof Uint8Array ? decodeUnpackedEntries(position, unpacked) : unpacked
+      const signers =
+        'entries' in decoded ? this.#pool.recoverBatch(unpacked as Uint8Array, position) : Promise.resolve([])
+      this.#pool.release(signers)
       const again =
         'entries' in decoded
-          ? (attachSigners(
-              decoded,
-              checkedSigners(
-                decoded,
-                await this.#pool.recoverBatch(unpacked as Uint8Array, position),
-                batch.header.batchIndex,
-              ),
-            ) ??
+          ? (attachSigners(decoded, checkedSigners(decoded, await signers, batch.header.batchIndex)) ??
             replayDecodedBatch(
               engine,
               decoded.entries,

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { unpackPosted } from '../../engine/batch/replayBatch.ts'
 import { keccak256 } from '../../engine/commitment/keccak256.ts'
 import { recoverAddress } from '../../engine/signing/recoverAddress.ts'
-import { TestSigner } from '../testing/batchBuilder.ts'
+import { BatchBuilder, TestSigner } from '../testing/batchBuilder.ts'
 import { type RecoveryJob, RecoveryPool } from './recoveryPool.ts'
 
 const signers = Array.from({ length: 8 }, (_, i) => new TestSigner(0x9001 + i))
@@ -97,6 +98,38 @@ describe('RecoveryPool', () => {
       expect(await pool.recover(set)).toEqual(recovered(set))
     }
     expect(pool.counts).toEqual({ batched: 0, recovered: 200, failedBatches: 0 })
+  })
+
+  it('sends a batch held for a partner when it is released, when a partner comes, or after a while', async () => {
+    const pool = await RecoveryPool.start({ workers: 1 })
+    pools.push(pool)
+    const b = new BatchBuilder()
+    b.deposit(signers[0]!.address, 1_000_000_000n)
+    b.user(signers[0]!, { type: 'withdraw', amountQuantums: 1n })
+    const batch = b.seal()
+    const unpacked = unpackPosted(batch.posted) as Uint8Array
+    const position = {
+      chainId: b.config.chainId,
+      settlementAddress: b.config.settlementAddress,
+      firstSeq: 1,
+      minTimestampMs: 0,
+    }
+    const expected = [signers[0]!.address]
+    // Released: answered at once.
+    const alone = pool.recoverBatch(unpacked, position)
+    pool.release(alone)
+    expect(await alone).toEqual(expected)
+    // A partner: both answered.
+    const [first, second] = [pool.recoverBatch(unpacked, position), pool.recoverBatch(unpacked, position)]
+    expect(await Promise.all([first, second])).toEqual([expected, expected])
+    // Neither: answered after the hold, without hanging.
+    const started = performance.now()
+    expect(await pool.recoverBatch(unpacked, position)).toEqual(expected)
+    expect(performance.now() - started).toBeLessThan(5_000)
+    // Held when the pool closes: refused, not left hanging.
+    const orphan = expect(pool.recoverBatch(unpacked, position)).rejects.toThrow(/closed/)
+    await pool.close()
+    await orphan
   })
 
   it('refuses work once closed', async () => {
