@@ -252,13 +252,22 @@ export class RecoveryPool {
     return signers
   }
 
-  #leastLoaded(): Slot {
-    let slot = this.#slots[0]!
-    for (const s of this.#slots) if (s.outstanding < slot.outstanding) slot = s
+  /** The worker with the least work outstanding; undefined while none runs (one died and is replaced). */
+  #leastLoaded(): Slot | undefined {
+    let slot = this.#slots[0]
+    for (const s of this.#slots) if (slot !== undefined && s.outstanding < slot.outstanding) slot = s
     return slot
   }
 
   #send(request: SignerRequest, weight: number, slot = this.#leastLoaded()): Promise<CheckedSigners | null> {
+    // No worker running (one died and is being replaced; its own calls failed): check on this thread.
+    if (slot === undefined || !this.#slots.includes(slot)) {
+      return Promise.resolve(
+        request.kind === 'jobs'
+          ? this.#here.check(new Uint8Array(request.jobs), request.hints)
+          : this.#here.checkUnpacked(new Uint8Array(request.unpacked), request.position),
+      )
+    }
     const id = this.#nextId++
     slot.outstanding += weight
     const target = slot
